@@ -1,0 +1,51 @@
+# SupportOps entry points. `make run` and `make test` each do all their own set-up.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install install-dev env init run api chromium test bench lint clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+
+install-dev: $(VENV)/.dev
+
+# A local .env with random secrets, created once; never committed.
+env:
+	@$(PY) scripts/make_env.py
+
+init: install env
+	$(PY) init_db.py
+
+run: init
+	$(PY) scripts/run_local.py
+
+api: init
+	$(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port 8000
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: install-dev chromium
+	$(PY) -m pytest
+
+bench: install-dev
+	$(PY) bench/run_bench.py
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) data/ .pytest_cache

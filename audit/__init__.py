@@ -1,0 +1,1 @@
+"""Audit trail (append-only JSONL) and PII redaction for everything we write down."""

@@ -1,0 +1,1 @@
+"""Data layer: SQLAlchemy models and the engine/session factory."""

@@ -1,0 +1,53 @@
+"""The uniform tool interface: every tool module exposes NAME, DESCRIPTION, Args and run().
+
+`run(session, ctx, args)` does the work inside a transaction it is given and
+returns a ToolResult; it never commits. The acting user comes from ctx (the
+request), never from the arguments a model produced (R9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from config import Settings
+from db.models import utcnow
+
+Outcome = Literal["success", "denied", "needs_info", "escalated", "error"]
+
+
+@dataclass
+class ToolContext:
+    user_id: int
+    settings: Settings
+    now: datetime = field(default_factory=utcnow)
+    # How sure the agent is of the intent behind an action (R10); direct calls are deliberate.
+    confidence: float = 1.0
+    request_id: str | None = None
+    conversation_id: str | None = None
+    ticket_id: int | None = None
+    summary: str | None = None
+
+
+@dataclass
+class ToolResult:
+    status: Outcome
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+    order_id: str | None = None
+
+    def as_action_result(self) -> dict[str, Any]:
+        """The SPEC's `action_result`: status and reason, then the details flattened in."""
+        return {"status": self.status, "reason": self.reason, **self.details}
+
+
+def not_found(order_id: str | None) -> ToolResult:
+    """R1: another user's order and a missing order get exactly this same answer."""
+    return ToolResult(
+        "needs_info",
+        f"R1 ownership: I couldn't find order #{order_id} on your account. "
+        "Please check the order number.",
+        {"found": False},
+        order_id=order_id,
+    )

@@ -1,0 +1,57 @@
+"""Send a free replacement for a damaged, defective or wrong item as a new linked order (R4)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from db.models import Order, OrderItem, Replacement
+from tools import policy_guard as guard
+from tools.base import ToolContext, ToolResult, not_found
+
+NAME = "create_replacement"
+DESCRIPTION = ("Ship a free replacement for a delivered order whose item arrived damaged, "
+               "defective or wrong. Creates a new linked order with the same items.")
+
+
+class Args(BaseModel):
+    order_id: str = Field(description="The order number, e.g. '1042'.", max_length=40)
+    reason: Literal["damaged", "defective", "wrong_item", "late", "not_needed", "other"] | None = \
+        Field(default=None, description="What is wrong with the item.")
+
+
+def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
+    verdict = guard.confidence_ok(ctx.confidence, ctx.settings)
+    if not verdict.ok:
+        return ToolResult("needs_info", verdict.reason, order_id=args.order_id)
+    guard.lock_user(session, ctx.user_id)
+    order = guard.own_order(session, ctx.user_id, args.order_id, lock=True)
+    if order is None:
+        return not_found(guard.normalise_order_id(args.order_id) or args.order_id)
+
+    verdict = guard.replacement_eligibility(session, order, args.reason, ctx.now, ctx.settings)
+    if not verdict.ok:
+        return ToolResult("denied", verdict.reason, order_id=order.id)
+    if args.reason is None:
+        return ToolResult("needs_info", (
+            "R4 replacement: replacements are for damaged, defective or wrong items. What is "
+            f"wrong with the item from order #{order.id}?"), order_id=order.id)
+
+    new_order = Order(id=f"{order.id}-R", user_id=ctx.user_id, status="processing",
+                      total_cents=0, ordered_at=ctx.now, replacement_for=order.id,
+                      items=[OrderItem(sku=i.sku, name=i.name, qty=i.qty, price_cents=i.price_cents)
+                             for i in order.items])
+    session.add(new_order)
+    session.flush()
+    session.add(Replacement(original_order_id=order.id, new_order_id=new_order.id,
+                            user_id=ctx.user_id, reason=args.reason, created_at=ctx.now))
+    session.flush()
+    label = {"damaged": "damaged", "defective": "defective", "wrong_item": "wrong"}[args.reason]
+    return ToolResult(
+        "success",
+        f"R4 replacement: the {label} item from order #{order.id} qualifies for a free "
+        f"replacement; it ships as new order #{new_order.id} at no cost.",
+        {"replacement_order_id": new_order.id, "reason": args.reason},
+        order_id=order.id)

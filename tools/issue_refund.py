@@ -1,0 +1,63 @@
+"""Refund a delivered order in full to the original payment (R2, R2a, R2b, R8)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from db.models import Refund
+from db.money import fmt, to_dollars
+from tools import policy_guard as guard
+from tools.base import ToolContext, ToolResult, not_found
+from tools.escalate_case import open_case
+
+NAME = "issue_refund"
+DESCRIPTION = ("Refund a delivered order in full to the customer's original payment method. "
+               "The amount is always the order total; the policy decides eligibility.")
+
+
+class Args(BaseModel):
+    order_id: str = Field(description="The order number, e.g. '1042'.", max_length=40)
+    reason: str | None = Field(default=None, max_length=300,
+                               description="Why the customer wants a refund.")
+
+
+def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
+    verdict = guard.confidence_ok(ctx.confidence, ctx.settings)
+    if not verdict.ok:
+        return ToolResult("needs_info", verdict.reason, order_id=args.order_id)
+    guard.lock_user(session, ctx.user_id)
+    order = guard.own_order(session, ctx.user_id, args.order_id, lock=True)
+    if order is None:
+        return not_found(guard.normalise_order_id(args.order_id) or args.order_id)
+
+    verdict = guard.refund_eligibility(session, order, ctx.now, ctx.settings)
+    if not verdict.ok:
+        return ToolResult("denied", verdict.reason, order_id=order.id)
+
+    verdict = guard.fraud_limit(session, ctx.user_id, ctx.now, ctx.settings)
+    if not verdict.ok:
+        case = open_case(session, ctx, "fraud", verdict.reason, order.id)
+        return ToolResult("denied", verdict.reason,
+                          {"escalated": True, "escalation_id": case.id, "priority": case.priority},
+                          order_id=order.id)
+
+    verdict = guard.high_value(order, ctx.settings)
+    if not verdict.ok:
+        case = open_case(session, ctx, "high_value", verdict.reason, order.id)
+        return ToolResult("escalated", verdict.reason,
+                          {"escalated": True, "escalation_id": case.id, "priority": case.priority,
+                           "amount": to_dollars(order.total_cents)},
+                          order_id=order.id)
+
+    refund = Refund(order_id=order.id, user_id=ctx.user_id, kind="refund",
+                    amount_cents=order.total_cents, reason=(args.reason or "")[:300] or None,
+                    created_at=ctx.now)
+    session.add(refund)
+    session.flush()
+    return ToolResult(
+        "success",
+        f"R2 refund: order #{order.id} was delivered within {ctx.settings.refund_window_days} "
+        f"days, so {fmt(order.total_cents)} is on its way back to your original payment method.",
+        {"refund_id": refund.id, "amount": to_dollars(order.total_cents)},
+        order_id=order.id)
