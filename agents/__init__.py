@@ -1,0 +1,1 @@
+"""The support agent: offline language understanding, the LLM brain, and the pipeline."""

@@ -1,0 +1,163 @@
+"""Entities from customer text: the order number, the reason, and how frustrated they are.
+
+Order numbers are 3-12 digits. A number counts when it is introduced as an order
+("#1042", "order 1042", "order no. 1042", "my order number is 1042") or, failing
+that, when it stands alone ("it's 1042") and is not a price, a quantity, a date,
+a year, a phone number or a count of days.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KEYED_ORDER = re.compile(
+    r"(?ix)(?:\border|\bord|\bpurchase|\bpackage|\bparcel|\bshipment)s?"
+    r"(?:\s*(?:no\.?|nr\.?|num(?:ber)?|id|\#|ref(?:erence)?)\b\.?)?"
+    r"(?:\s*(?:is|was|:|=|-))?\s*\#?\s*(\d{3,12})\b")
+HASH_ORDER = re.compile(r"#\s?(\d{3,12})\b")
+BARE_NUMBER = re.compile(r"(?<![\w$€£.,:/\-+])(\d{3,12})(?![\w%]|[.,:/\-]\d)")
+NOT_AN_ORDER_AFTER = re.compile(
+    r"(?i)^\s*(?:days?|weeks?|months?|years?|hours?|mins?|minutes?|items?|pcs|pieces|units?|"
+    r"dollars?|usd|eur|euros?|bucks|times?|x\b|kg|g\b|lbs?|cm|mm|ml|%|am\b|pm\b)")
+NOT_AN_ORDER_BEFORE = re.compile(
+    r"(?i)(?:\$|€|£|usd|eur|price|cost|paid|pay|total|phone|call|tel|mobile|cell|room|"
+    r"apt|suite|zip|postcode|in|since|year|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|"
+    r"aug\w*|sep\w*|oct\w*|nov\w*|dec\w*)\s*$")
+
+REASONS: dict[str, tuple[str, ...]] = {
+    "wrong_item": (
+        r"wrong (?:item|size|colou?r|product|model|thing|one|book|shoes?|order)",
+        r"not what i (?:ordered|bought|paid for)", r"different (?:item|product|model|colou?r|size)",
+        r"(?:sent|shipped|gave|received|got) (?:me )?the wrong", r"incorrect (?:item|size|product)",
+        r"doesn'?t match (?:what|the)", r"instead of (?:the|my|what)", r"mixed up my order",
+        r"isn'?t what i ordered", r"not the (?:one|item|size|colou?r) i (?:ordered|chose|picked)"),
+    "damaged": (
+        r"\bbroken\b", r"\bbroke\b", r"crack(?:ed|s)?\b", r"smash(?:ed)?", r"shatter(?:ed)?",
+        r"dent(?:ed)?\b", r"damag(?:ed|e)", r"in pieces", r"torn\b", r"ripped", r"scratch(?:ed|es)",
+        r"crushed", r"leak(?:ing|ed|s)?\b", r"bent\b", r"chipped", r"arrived destroyed"),
+    "defective": (
+        r"does(?:n'?t| not) work", r"do(?:n'?t| not) work", r"is(?:n'?t| not) working",
+        r"stopped working", r"not working", r"won'?t (?:turn|switch|power|start|charge|boot|work)",
+        r"faulty", r"defect(?:ive)?", r"malfunction\w*", r"dead on arrival", r"\bdoa\b",
+        r"will not (?:turn|switch|power|start|charge)", r"keeps (?:crashing|turning off|dying)",
+        r"no power", r"(?:is|it'?s) dead\b", r"glitch\w*", r"buggy"),
+    "late": (
+        r"\blate\b", r"took (?:forever|too long|ages)", r"too late", r"still (?:not|hasn'?t) "
+        r"(?:here|arrived|come|shown)", r"never (?:arrived|came|showed)", r"delayed", r"overdue",
+        r"hasn'?t arrived", r"not arrived", r"missed (?:the|my) (?:deadline|event|date)"),
+    "not_needed": (
+        r"changed my mind", r"change of heart", r"(?:don'?t|do not|no longer) (?:need|want)",
+        r"not needed", r"ordered (?:it )?by (?:mistake|accident)", r"accidental(?:ly)? order",
+        r"mistakenly (?:ordered|bought)", r"found (?:it )?cheaper", r"no use for",
+        r"bought (?:it )?(?:elsewhere|somewhere else)", r"don'?t like it", r"didn'?t like it",
+        r"not (?:what i expected|as described)", r"doesn'?t fit my needs"),
+}
+_REASON_RES = {k: re.compile("|".join(v), re.I) for k, v in REASONS.items()}
+
+PROFANITY = re.compile(
+    r"(?i)\b(?:f+u+c+k\w*|shit\w*|crap\w*|damn\w*|bullshit|wtf|ffs|bloody|hell|ass(?:hole)?s?|"
+    r"bastard\w*|pissed|screw (?:you|this)|sucks?|useless|pathetic|ridiculous|unacceptable|"
+    r"disgusting|outrageous|joke|scam\w*|thie(?:f|ves)|incompetent|worst|terrible|horrible|"
+    r"furious|livid|sick and tired|fed up)\b")
+REPEATED_CONTACT = re.compile(
+    r"(?i)(?:(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|\d+|several|many|multiple|"
+    r"countless|numerous|two|three|four|five|six) (?:times?|emails?|calls?|messages?)|"
+    r"(?:third|fourth|fifth|\d+(?:rd|th)) time|again and again|over and over|"
+    r"keep (?:asking|writing|calling|emailing)|still (?:no|nothing|waiting)|"
+    r"(?:contacted|called|emailed|written|wrote|messaged) (?:you )?(?:\w+ )?(?:times|already|again))")
+MANAGER = re.compile(r"(?i)\b(?:manager|supervisor|superior|someone in charge|head of)\b")
+THREAT = re.compile(
+    r"(?i)\b(?:chargeback|charge back|dispute (?:the|this) (?:charge|payment)|lawyer|attorney|"
+    r"sue\b|suing|legal action|court|report (?:you|this)|bbb|better business bureau|"
+    r"trading standards|bad review|1[- ]star|one[- ]star|never (?:again|order|buy|shop)|"
+    r"cancel(?:ling)? my account|take my business|social media|twitter|trustpilot)\b")
+HUMAN_REQUEST = re.compile(
+    r"(?i)\b(?:(?:speak|talk|chat)(?:ing)? (?:to|with) (?:a |an |some |your )?"
+    r"(?:real |live |actual )?(?:human|person|agent|someone|somebody|representative|rep|"
+    r"manager|supervisor|people)|real (?:human|person)|live (?:agent|person|chat)|"
+    r"human (?:agent|being|please)|(?:get|give|connect|transfer|put) me (?:to|through to|with) "
+    r"(?:a |an )?(?:human|person|agent|someone|representative|manager|supervisor)|"
+    r"(?:a |an )?(?:human|manager|supervisor|representative),? (?:please|pls|now)|"
+    r"escalate (?:this|my)|not (?:a |another )?(?:bot|robot|machine)|stop the bot)\b")
+
+
+@dataclass(frozen=True)
+class Frustration:
+    score: float
+    signals: tuple[str, ...]
+
+    @property
+    def frustrated(self) -> bool:
+        return self.score >= 1.0
+
+    @property
+    def very_frustrated(self) -> bool:
+        """Strong enough on its own to hand the case to a person (R6)."""
+        return self.score >= 2.5
+
+
+def extract_order_id(text: str) -> str | None:
+    for pattern in (KEYED_ORDER, HASH_ORDER):
+        match = pattern.search(text)
+        if match:
+            return match.group(1)
+    for match in BARE_NUMBER.finditer(text):
+        number, before, after = match.group(1), text[:match.start()], text[match.end():]
+        if NOT_AN_ORDER_AFTER.match(after) or NOT_AN_ORDER_BEFORE.search(before):
+            continue
+        if len(number) == 4 and 1900 <= int(number) <= 2099:
+            continue  # a year
+        if len(number) in (10, 11) and re.search(r"(?i)(phone|call|text|mobile|cell)", before[-25:]):
+            continue
+        return number
+    return None
+
+
+def extract_reason(text: str) -> str | None:
+    for reason in ("wrong_item", "damaged", "defective", "late", "not_needed"):
+        if _REASON_RES[reason].search(text):
+            return reason
+    return None
+
+
+def wants_human(text: str) -> bool:
+    return bool(HUMAN_REQUEST.search(text))
+
+
+def frustration(text: str) -> Frustration:
+    signals, score = [], 0.0
+    letters = [c for c in text if c.isalpha()]
+    upper_words = re.findall(r"\b[A-Z]{3,}\b", text)
+    if len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+        signals.append("all caps")
+        score += 1.5
+    elif len(upper_words) >= 2:
+        signals.append("shouting")
+        score += 0.75
+    bangs = text.count("!")
+    if bangs >= 3 or "!!" in text:
+        signals.append("exclamation marks")
+        score += 0.75
+    swears = PROFANITY.findall(text)
+    if swears:
+        signals.append("strong language")
+        score += min(2.0, 1.0 * len(swears))
+    if REPEATED_CONTACT.search(text):
+        signals.append("repeated contact")
+        score += 1.0
+    if MANAGER.search(text):
+        signals.append("asks for a manager")
+        score += 1.0
+    if THREAT.search(text):
+        signals.append("threatens to leave or dispute")
+        score += 1.25
+    return Frustration(round(score, 2), tuple(signals))
+
+
+def mood_label(f: Frustration) -> str:
+    if f.very_frustrated:
+        return "very frustrated"
+    if f.frustrated:
+        return "frustrated"
+    return "calm"

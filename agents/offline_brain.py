@@ -1,0 +1,104 @@
+"""The offline brain's decision: from an Understanding to exactly one tool call (or none).
+
+It decides which tool to call and with which order; whether the tool may act is
+the policy guard's call, inside the tool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agents.understanding import ACTION_INTENTS, Understanding
+from tools import policy_guard as guard
+from tools.base import ToolContext, ToolResult
+from tools.registry import ToolRunner
+
+TOOL_FOR_INTENT = {"refund": "issue_refund", "cancel": "cancel_order",
+                   "replacement": "create_replacement", "status": "get_order_status"}
+
+
+@dataclass
+class Outcome:
+    intent: str
+    confidence: float
+    order_id: str | None
+    action: str
+    result: ToolResult
+    pending: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _pending(u: Understanding, awaiting: str, order_id: str | None = None) -> dict:
+    return {"intent": u.intent, "confidence": u.confidence, "awaiting": awaiting,
+            "order_id": order_id or u.order_id, "reason": u.reason}
+
+
+def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner) -> Outcome:
+    if u.intent == "escalate":
+        kind = "human_request" if u.wants_human else (
+            "frustration" if u.frustration.very_frustrated else "human_request")
+        reason = ("Customer asked for a person" if u.wants_human
+                  else "Customer is very frustrated" if u.frustration.very_frustrated
+                  else "Customer complaint")
+        result = runner.invoke("escalate_case", ctx, reason=reason, order_id=u.order_id,
+                               kind=kind)
+        return Outcome(u.intent, u.confidence, result.order_id, "escalate_case", result)
+
+    if u.intent in ACTION_INTENTS:
+        verdict = guard.confidence_ok(u.confidence, ctx.settings)
+        if not verdict.ok:
+            return Outcome(u.intent, u.confidence, u.order_id, "none",
+                           ToolResult("needs_info", verdict.reason, order_id=u.order_id),
+                           pending=_pending(u, "confirm"))
+
+    if u.intent in TOOL_FOR_INTENT:
+        order_id = u.order_id
+        if order_id is None:
+            found = runner.invoke("find_orders", ctx, purpose=u.intent)
+            order_id = found.details.get("selected")
+            if order_id is None:
+                return Outcome(u.intent, u.confidence, None, "none", found,
+                               pending=_pending(u, "order"))
+        tool = TOOL_FOR_INTENT[u.intent]
+        args = {"order_id": order_id}
+        if u.intent in ACTION_INTENTS:
+            args["reason"] = u.reason if u.intent == "replacement" else (u.reason or None)
+        result = runner.invoke(tool, ctx, **args)
+        pending = None
+        if result.status == "needs_info":
+            if result.details.get("found") is False:
+                pending = _pending(u, "order", None)
+            elif u.intent == "replacement" and u.reason is None:
+                pending = _pending(u, "reason", result.order_id)
+        return Outcome(u.intent, u.confidence, result.order_id or order_id, tool, result,
+                       pending=pending)
+
+    # policy_question and other: nothing to do in the shop, so no tool call.
+    return Outcome(u.intent, u.confidence, u.order_id, "none",
+                   ToolResult("success", "No action needed."))
+
+
+def continue_pending(u: Understanding, pending: dict | None, min_confidence: float) -> Understanding:
+    """Complete a request we asked about last turn (R7 which order, R10 confirm, R4 reason)."""
+    if not pending:
+        return u
+    awaiting, wanted = pending.get("awaiting"), pending.get("intent")
+    if u.wants_human or u.intent == "escalate":
+        return u
+    new_action = (u.intent in (*ACTION_INTENTS, "status") and u.intent != wanted
+                  and u.confidence >= min_confidence)
+    if awaiting == "confirm" and u.affirmative:
+        u.intent, u.confidence = wanted, 1.0
+        u.order_id = u.order_id or pending.get("order_id")
+        u.reason = u.reason or pending.get("reason")
+        u.signals.append("confirmed")
+    elif awaiting == "order" and u.order_id and not new_action:
+        u.intent, u.confidence = wanted, max(float(pending.get("confidence") or 0), u.confidence
+                                             if u.intent == wanted else 0)
+        u.reason = u.reason or pending.get("reason")
+        u.signals.append("order given")
+    elif awaiting == "reason" and u.reason and not new_action:
+        u.intent, u.confidence = wanted, float(pending.get("confidence") or 0)
+        u.order_id = u.order_id or pending.get("order_id")
+        u.signals.append("reason given")
+    return u

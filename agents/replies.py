@@ -1,0 +1,118 @@
+"""The customer-facing reply: the outcome, the reason in plain words, the next step, the source."""
+
+from __future__ import annotations
+
+import re
+
+from agents.understanding import Understanding
+from tools.base import ToolResult
+
+RULE_PREFIX = re.compile(r"^R\d+[a-z]? [\w\- ]+?: ")
+
+
+def plain(reason: str) -> str:
+    """'R2 refund window: order ...' -> 'Order ...' (the rule name stays in action_result)."""
+    text = RULE_PREFIX.sub("", reason or "").strip()
+    return text[:1].upper() + text[1:]
+
+
+def doc_title(source: str) -> str:
+    name = source.rsplit(".", 1)[0].replace("_", " ")
+    return "FAQs" if name == "faqs" else name[:1].upper() + name[1:]
+
+
+def citation(sources: list[dict]) -> str:
+    if not sources:
+        return ""
+    top = sources[0]
+    return f"(Source: {doc_title(top['source'])} — “{top['section']}”.)"
+
+
+def excerpt(text: str, limit: int = 600) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(". ", 1)[0]
+    return cut + "."
+
+
+def _choices(result: ToolResult) -> str:
+    choices = result.details.get("choices") or []
+    if not choices:
+        return ""
+    return " Your orders: " + "; ".join(choices[:8]) + "."
+
+
+def compose(name: str, u: Understanding, action: str, result: ToolResult,
+            sources: list[dict], *, answer: str | None = None) -> str:
+    first = name.split()[0] if name else "there"
+    empathy = "I'm sorry for the trouble. " if u.frustration.frustrated else ""
+    reason = plain(result.reason)
+    cite = citation(sources)
+    status = result.status
+
+    if answer is not None:  # policy question
+        return f"{answer} {cite}".strip()
+    if action == "none" and status == "success":
+        if u.is_greeting:
+            return (f"Hi {first}! I can help with refunds, cancellations, replacements, order "
+                    "status, or put you in touch with a person. What can I do for you?")
+        if u.is_thanks:
+            return f"You're welcome, {first}! Is there anything else I can help with?"
+        return (f"I'm not sure I can help with that here, {first}. I can handle refunds, "
+                "cancellations, replacements and order status, answer policy questions, or "
+                "connect you with a person.")
+    if status == "needs_info":
+        if result.details.get("found") is False:
+            return f"{empathy}{reason} If it's a different order, just tell me its number."
+        if result.details.get("choices") is not None:
+            return f"{empathy}{reason}{_choices(result)} Just reply with the order number."
+        return f"{empathy}{reason}"
+    if status == "error":
+        return f"{empathy}{reason}"
+    if status == "escalated":
+        return (f"{empathy}{reason} You'll hear from us by email; you don't need to do anything "
+                f"else. {cite}").strip()
+
+    lead = {"issue_refund": "Done — ", "cancel_order": "Done — ", "create_replacement": "Done — ",
+            "get_order_status": ""}.get(action, "")
+    if action == "get_order_status" and status == "success":
+        return _status_text(result.details["order"])
+    if status == "denied":
+        extra = ""
+        if result.details.get("escalated"):
+            extra = " A specialist will review your account and contact you."
+        return f"{empathy}I can't do that: {reason[:1].lower() + reason[1:]}{extra} {cite}".strip()
+    return f"{empathy}{lead}{reason} {cite}".strip()
+
+
+def _status_text(order: dict) -> str:
+    parts = [f"Order #{order['order_id']} is {order['status']}."]
+    if order.get("ordered_at"):
+        parts.append(f"Ordered {order['ordered_at'][:10]}.")
+    if order.get("shipped_at"):
+        parts.append(f"Shipped {order['shipped_at'][:10]}" +
+                     (f" with {order['carrier']}" if order.get("carrier") else "") +
+                     (f", tracking number {order['tracking_number']}" if order.get(
+                         "tracking_number") else "") + ".")
+    if order.get("delivered_at"):
+        parts.append(f"Delivered {order['delivered_at'][:10]}.")
+    elif order["status"] in ("pending", "processing"):
+        parts.append("It hasn't shipped yet; you'll get a tracking number when it does.")
+    return " ".join(parts)
+
+
+def handoff_summary(name: str, user_id: int, u: Understanding, order_id: str | None,
+                    action: str, result: ToolResult | None) -> str:
+    """What a human needs to pick the case up without re-reading everything (templated)."""
+    from agents.entities import mood_label
+    from audit.redact import redact
+
+    did = (f"{action} -> {result.status}: {result.reason}" if result and action != "none"
+           else "no automatic action")
+    signals = ", ".join(u.frustration.signals) or "none"
+    return (f"Customer: {name} (user {user_id}). Order: {('#' + order_id) if order_id else 'none'}."
+            f"\nAsked: \"{redact(u.text)[:500]}\""
+            f"\nUnderstood: {u.requested_intent} (confidence {u.confidence:.2f})."
+            f"\nAgent did: {did}"
+            f"\nMood: {mood_label(u.frustration)} (signals: {signals}).")

@@ -1,0 +1,94 @@
+"""Report the offline brain's quality figures (printed, reproducible, deterministic).
+
+    .venv/bin/python bench/accuracy.py
+
+- intent accuracy, overall and per intent, on the stratified held-out split of the
+  training data (never trained on) and on tests/data/intent_eval.jsonl (written
+  separately, never trained on), with the intent as the full pipeline refines it;
+- entity extraction accuracy on tests/data/entity_cases.jsonl;
+- policy retrieval recall@1 and recall@3 on tests/data/policy_questions.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from agents import entities  # noqa: E402
+from agents.intent_model import INTENTS, load_examples, load_or_train, read_jsonl, split_examples  # noqa: E402
+from agents.understanding import OfflineNLU  # noqa: E402
+from config import get_settings  # noqa: E402
+from rag.embeddings import load_embedder  # noqa: E402
+from rag.policy_index import PolicyIndex  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+
+
+def intent_report(nlu: OfflineNLU, rows: list[dict], title: str) -> float:
+    correct, total, confusion = Counter(), Counter(), defaultdict(Counter)
+    for row in rows:
+        got = nlu.understand(row["text"]).intent
+        total[row["intent"]] += 1
+        correct[row["intent"]] += got == row["intent"]
+        if got != row["intent"]:
+            confusion[row["intent"]][got] += 1
+    overall = sum(correct.values()) / sum(total.values())
+    print(f"\n{title}: {sum(correct.values())}/{sum(total.values())} = {overall:.1%}")
+    for intent in INTENTS:
+        if total[intent]:
+            misses = ", ".join(f"{k} {v}" for k, v in confusion[intent].most_common(3))
+            print(f"  {intent:<16} {correct[intent] / total[intent]:6.1%}  (n={total[intent]})"
+                  + (f"  confused with: {misses}" if misses else ""))
+    return overall
+
+
+def entity_report() -> None:
+    cases = read_cases(DATA / "entity_cases.jsonl")
+    scores = Counter()
+    for c in cases:
+        scores["order_id"] += entities.extract_order_id(c["text"]) == c["order_id"]
+        scores["reason"] += entities.extract_reason(c["text"]) == c["reason"]
+        scores["frustrated"] += entities.frustration(c["text"]).frustrated == c["frustrated"]
+    print(f"\nEntities on {len(cases)} cases: " + ", ".join(
+        f"{k} {v / len(cases):.1%}" for k, v in scores.items()))
+
+
+def read_cases(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def retrieval_report(embedder) -> None:
+    questions = read_cases(DATA / "policy_questions.jsonl")
+    with tempfile.TemporaryDirectory() as tmp:
+        index = PolicyIndex.load_or_build(get_settings().policies_dir, Path(tmp), embedder)
+        at1 = at3 = 0
+        for q in questions:
+            sources = [h["source"] for h in index.search(q["question"], k=3)]
+            at1 += sources[0] == q["source"]
+            at3 += q["source"] in sources
+    print(f"\nRetrieval on {len(questions)} questions: recall@1 {at1 / len(questions):.1%}, "
+          f"recall@3 {at3 / len(questions):.1%}")
+
+
+def main() -> None:
+    embedder = load_embedder()
+    model = load_or_train(get_settings().model_dir, embedder)
+    nlu = OfflineNLU(embedder, model)
+    _, held = split_examples(load_examples())
+    print(f"Intent model trained on {model.trained_on} examples; held-out {len(held)}.")
+    intent_report(nlu, held, "Held-out split (15%, stratified)")
+    intent_report(nlu, read_jsonl(DATA / "intent_eval.jsonl"), "Hand-written eval set")
+    entity_report()
+    retrieval_report(embedder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Policy retrieval: sentence embeddings and a FAISS index over policies/*.md."""

@@ -1,0 +1,105 @@
+"""The FAISS policy index: built from policies/*.md, persisted under data/, rebuilt on change.
+
+The index is keyed by a content hash of the policy files. load_or_build() reuses
+the saved index when the hash matches; search() re-checks the hash (a few small
+file reads) so a policy uploaded by staff is searchable on the next question,
+in every worker, without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from langchain_community.docstore.in_memory import InMemoryDocstore
+from langchain_community.vectorstores import FAISS
+from langchain_community.vectorstores.utils import DistanceStrategy
+from langchain_core.documents import Document
+
+from rag.chunking import chunk_policies, content_hash
+
+log = logging.getLogger(__name__)
+HASH_FILE = "policies.sha256"
+RECHECK_SECONDS = 2.0
+
+
+class PolicyIndex:
+    def __init__(self, policies_dir: Path, index_dir: Path, embedder, store: FAISS, digest: str):
+        self.policies_dir = Path(policies_dir)
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self._store = store
+        self.digest = digest
+        self._lock = threading.Lock()
+        self._checked_at = time.monotonic()
+
+    @property
+    def chunk_count(self) -> int:
+        return self._store.index.ntotal
+
+    @classmethod
+    def load_or_build(cls, policies_dir: Path, index_dir: Path, embedder) -> PolicyIndex:
+        policies_dir, index_dir = Path(policies_dir), Path(index_dir)
+        digest = content_hash(policies_dir)
+        saved = index_dir / HASH_FILE
+        if saved.exists() and saved.read_text().strip() == digest:
+            try:
+                store = FAISS.load_local(str(index_dir), embedder,
+                                         allow_dangerous_deserialization=True,  # our own file
+                                         distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
+                return cls(policies_dir, index_dir, embedder, store, digest)
+            except Exception:
+                log.warning("saved policy index unreadable; rebuilding", exc_info=True)
+        return cls(policies_dir, index_dir, embedder, cls._build(policies_dir, index_dir, embedder,
+                                                                 digest), digest)
+
+    @staticmethod
+    def _build(policies_dir: Path, index_dir: Path, embedder, digest: str) -> FAISS:
+        chunks = chunk_policies(policies_dir)
+        if not chunks:
+            raise RuntimeError(f"no policy sections found in {policies_dir}")
+        docs = [Document(page_content=c.embed_text,
+                         metadata={"source": c.source, "section": c.section, "text": c.text})
+                for c in chunks]
+        store = FAISS.from_documents(docs, embedder,
+                                     distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
+        # Write to a fresh folder, then swap it in, so a reader never sees half an index.
+        staging = index_dir.with_name(index_dir.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        store.save_local(str(staging))
+        (staging / HASH_FILE).write_text(digest)
+        shutil.rmtree(index_dir, ignore_errors=True)
+        staging.rename(index_dir)
+        log.info("built policy index: %d sections", len(docs))
+        return store
+
+    def refresh_if_changed(self, force: bool = False) -> bool:
+        if not force and time.monotonic() - self._checked_at < RECHECK_SECONDS:
+            return False
+        with self._lock:
+            self._checked_at = time.monotonic()
+            digest = content_hash(self.policies_dir)
+            if digest == self.digest and not force:
+                return False
+            self._store = self._build(self.policies_dir, self.index_dir, self.embedder, digest)
+            self.digest = digest
+            return True
+
+    def search(self, query: str, k: int = 3) -> list[dict]:
+        """Best sections first: source file, section heading, cosine score and the text."""
+        self.refresh_if_changed()
+        hits = self._store.similarity_search_with_score(query, k=k)
+        return [{"source": doc.metadata["source"], "section": doc.metadata["section"],
+                 "score": round(float(score), 4), "text": doc.metadata["text"]}
+                for doc, score in hits]
+
+
+def empty_store(embedder) -> FAISS:
+    """An empty store (used only when there are no policy files at all)."""
+    import faiss
+
+    return FAISS(embedder, faiss.IndexFlatIP(embedder.dimension), InMemoryDocstore(), {},
+                 distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
