@@ -46,9 +46,12 @@ class Settings(BaseSettings):
     replacement_window_days: int = Field(default=30, ge=0)
     min_action_confidence: float = Field(default=0.6, ge=0, le=1)
 
-    # API protection.
-    rate_limit_per_minute: int = Field(default=60, ge=1)
+    # API protection. Limits are per rolling minute; generous enough for integrators' bursts.
+    rate_limit_per_user: int = Field(default=120, ge=1)
+    rate_limit_per_key: int = Field(default=3000, ge=1)
     max_body_bytes: int = Field(default=64_000, ge=1024)
+    # Browser origins allowed to call the API directly (none by default; never a wildcard).
+    cors_origins: list[str] = Field(default_factory=list)
 
     # Where derived artefacts live (never committed).
     index_dir: Path = DATA_DIR / "policy_index"
@@ -60,6 +63,13 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: list[str]) -> list[str]:
+        if "*" in value:
+            raise ValueError("CORS_ORIGINS must list origins; a wildcard is not allowed")
+        return value
 
     @property
     def auto_refund_limit_cents(self) -> int:

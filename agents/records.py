@@ -30,6 +30,8 @@ class Turn:
 
 
 def user_exists(factory: sessionmaker[Session], user_id: int) -> bool:
+    if not 0 < user_id < 2**31:  # outside the id column's range: cannot exist
+        return False
     with transaction(factory) as s:
         return s.get(User, user_id) is not None
 
@@ -38,7 +40,7 @@ def start_turn(factory: sessionmaker[Session], user_id: int, text: str,
                conversation_id: str | None = None, ticket_id: int | None = None) -> Turn:
     """Record the customer's message; raise NotFound for an unknown user, conversation or ticket."""
     with transaction(factory) as s:
-        user = s.get(User, user_id)
+        user = s.get(User, user_id) if 0 < user_id < 2**31 else None
         if user is None:
             raise NotFound("user", f"No user with id {user_id}.")
         conversation = None
