@@ -1,0 +1,1 @@
+"""The customer and staff web portal (Flask). Entry point: frontend.app:create_app."""

@@ -1,0 +1,97 @@
+"""The one place the portal talks HTTP to the agent service (api/).
+
+Every call has a timeout. Failures come out as two exceptions the views can act on:
+ApiUnavailable (no answer we can use: connection refused, timeout, 5xx, garbage) means
+"keep the request and try again later"; ApiError (a 4xx with the API's stable error
+shape) means the API understood and refused. Some 4xx are about the portal's own
+configuration or load (bad key, rate limit), not the request: `retryable` says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({401, 403, 408, 425, 429})
+
+
+class ApiUnavailable(Exception):
+    """The agent service did not give a usable answer; the request may be retried."""
+
+
+class ApiError(Exception):
+    """The agent service refused the request with a 4xx and `{"error": {code, message}}`."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRYABLE_STATUSES
+
+
+class ApiClient:
+    def __init__(self, base_url: str, api_key: str | None, timeout: float):
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+
+    def resolve(self, *, user_input: str, user_id: int, conversation_id: str | None = None,
+                ticket_id: int | None = None, idempotency_key: str | None = None,
+                timeout: float | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"user_input": user_input, "user_id": user_id,
+                                "conversation_id": conversation_id}
+        if ticket_id is not None:
+            body["ticket_id"] = ticket_id
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._request("POST", "/support/resolve", json=body, headers=headers,
+                             timeout=timeout)
+
+    def feedback(self, ticket_id: int, *, user_id: int, satisfied: bool, rating: int | None,
+                 comment: str | None, timeout: float | None = None) -> dict[str, Any]:
+        # user_id makes the API check the ticket belongs to the signed-in customer, too.
+        body = {"satisfied": satisfied, "rating": rating, "comment": comment, "user_id": user_id}
+        return self._request("POST", f"/tickets/{int(ticket_id)}/feedback", json=body,
+                             timeout=timeout)
+
+    def health(self, timeout: float | None = None) -> dict[str, Any]:
+        return self._request("GET", "/health", timeout=timeout)
+
+    def _request(self, method: str, path: str, *, json: Any = None,
+                 headers: dict[str, str] | None = None, timeout: float | None = None) -> dict:
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        if self.api_key:
+            all_headers["X-API-Key"] = self.api_key
+        try:
+            response = requests.request(method, self.base_url + path, json=json,
+                                        headers=all_headers, timeout=timeout or self.timeout)
+        except requests.Timeout as exc:
+            raise ApiUnavailable(f"the support service did not answer in time ({path})") from exc
+        except requests.RequestException as exc:
+            raise ApiUnavailable(f"the support service is unreachable ({path}): "
+                                 f"{type(exc).__name__}") from exc
+        if response.status_code >= 500:
+            raise ApiUnavailable(f"the support service failed ({path}): HTTP "
+                                 f"{response.status_code}")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            if response.status_code >= 400:
+                raise ApiError(response.status_code, "http_error",
+                               f"HTTP {response.status_code}") from exc
+            raise ApiUnavailable(f"the support service sent a non-JSON answer ({path})") from exc
+        if response.status_code >= 400:
+            error = data.get("error") if isinstance(data, dict) else None
+            error = error if isinstance(error, dict) else {}
+            raise ApiError(response.status_code, str(error.get("code") or "http_error"),
+                           str(error.get("message") or f"HTTP {response.status_code}"))
+        if not isinstance(data, dict):
+            raise ApiUnavailable(f"the support service sent an unexpected answer ({path})")
+        return data

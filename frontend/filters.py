@@ -1,0 +1,88 @@
+"""Template filters: money, dates, and the words and colours of every status badge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from db.money import fmt
+
+ORDER_BADGES = {"pending": "secondary", "processing": "info", "shipped": "primary",
+                "delivered": "success", "cancelled": "dark"}
+TICKET_BADGES = {"open": "info", "resolved": "success", "escalated": "warning",
+                 "closed": "secondary", "queued": "light"}
+OUTCOME_BADGES = {"success": "success", "denied": "danger", "needs_info": "info",
+                  "escalated": "warning", "error": "danger"}
+CASE_BADGES = {"open": "warning", "resolved": "success", "closed": "secondary"}
+PRIORITY_BADGES = {"high": "danger", "normal": "secondary"}
+BADGE_SETS = {"order": ORDER_BADGES, "ticket": TICKET_BADGES, "outcome": OUTCOME_BADGES,
+              "case": CASE_BADGES, "priority": PRIORITY_BADGES}
+
+LABELS = {
+    # actions
+    "issue_refund": "Refund", "cancel_order": "Cancellation",
+    "create_replacement": "Replacement", "get_order_status": "Order status",
+    "escalate_case": "Hand-off to a person", "none": "No action",
+    # outcomes
+    "success": "Done", "denied": "Not allowed", "needs_info": "Needs more information",
+    "escalated": "Escalated", "error": "Error",
+    # intents
+    "refund": "Refund", "cancel": "Cancellation", "replacement": "Replacement",
+    "status": "Order status", "escalate": "Talk to a person",
+    "policy_question": "Policy question", "other": "Other",
+    # ticket statuses
+    "open": "Open", "resolved": "Resolved", "closed": "Closed", "queued": "Queued",
+}
+
+
+def money(cents: int | None) -> str:
+    return "—" if cents is None else fmt(int(cents))
+
+
+def dollars(amount) -> str:
+    """API amounts are dollars (SPEC); show them like the rest of the portal."""
+    try:
+        return fmt(round(float(amount) * 100))
+    except (TypeError, ValueError):
+        return str(amount)
+
+
+def date(value: datetime | None) -> str:
+    return value.strftime("%b %d, %Y").replace(" 0", " ") if value else "—"
+
+
+def datetime_utc(value: datetime | None) -> str:
+    return value.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ", 1) if value else "—"
+
+
+def label(value: str | None) -> str:
+    if not value:
+        return "—"
+    return LABELS.get(value, value.replace("_", " ").capitalize())
+
+
+def known_label(value) -> str:
+    """A friendly word for a value we know (an action, an outcome); anything else as it is."""
+    return LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+def badge(value: str | None, kind: str) -> Markup:
+    if not value:
+        return Markup("")
+    colour = BADGE_SETS.get(kind, {}).get(value, "secondary")
+    text_class = " text-dark border" if colour in ("light", "warning", "info") else ""
+    return Markup(f'<span class="badge text-bg-{colour}{text_class} status-badge" '
+                  f'data-status="{escape(value)}">{escape(label(value))}</span>')
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def install(app: Flask) -> None:
+    for name, func in (("money", money), ("dollars", dollars), ("date", date),
+                       ("datetime", datetime_utc), ("label", label), ("known_label", known_label), ("badge", badge),
+                       ("percent", percent)):
+        app.add_template_filter(func, name)

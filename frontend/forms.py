@@ -1,0 +1,106 @@
+"""Every form in the portal (Flask-WTF: each one carries and checks a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from frontend.services.support import MAX_INPUT_CHARS
+from frontend.services.users import EMAIL
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_format(form, field):
+    if not EMAIL.match(field.data or ""):
+        raise ValidationError("Enter a valid email address, like name@example.com.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", filters=[_strip],
+                       validators=[DataRequired("Enter your email address."), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    next = HiddenField()
+    submit = SubmitField("Sign in")
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Full name", filters=[_strip],
+                       validators=[DataRequired("Tell us your name."), Length(max=200)])
+    email = EmailField("Email", filters=[_strip],
+                       validators=[DataRequired("Enter your email address."), Length(max=320),
+                                   _email_format])
+    password = PasswordField("Password", validators=[
+        DataRequired("Choose a password."),
+        Length(min=8, max=200, message="Use at least 8 characters.")])
+    confirm = PasswordField("Confirm password", validators=[
+        DataRequired("Type your password again."),
+        EqualTo("password", message="The two passwords don't match.")])
+    submit = SubmitField("Create account")
+
+
+class RequestForm(FlaskForm):
+    message = TextAreaField("How can we help?", filters=[_strip], validators=[
+        DataRequired("Tell us what you need."),
+        Length(max=MAX_INPUT_CHARS, message=f"Please keep it under {MAX_INPUT_CHARS} characters.")])
+    order_id = SelectField("Which order is it about? (optional)", choices=[], default="",
+                           validate_choice=True)
+    request_key = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{32}$")])
+    submit = SubmitField("Send request")
+
+
+class ReplyForm(FlaskForm):
+    message = TextAreaField("Your reply", filters=[_strip], validators=[
+        DataRequired("Write a reply first."),
+        Length(max=MAX_INPUT_CHARS, message=f"Please keep it under {MAX_INPUT_CHARS} characters.")])
+    request_key = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{32}$")])
+    submit = SubmitField("Send reply")
+
+
+class FeedbackForm(FlaskForm):
+    satisfied = RadioField("Did this solve your problem?",
+                           choices=[("yes", "Yes, I'm satisfied"), ("no", "No, I'm not satisfied")],
+                           validators=[InputRequired("Choose satisfied or not satisfied.")])
+    rating = SelectField("Rating (optional)", choices=[("", "No rating"), ("5", "5 – excellent"),
+                                                       ("4", "4 – good"), ("3", "3 – okay"),
+                                                       ("2", "2 – poor"), ("1", "1 – very poor")],
+                         default="")
+    comment = TextAreaField("Comment (optional)", filters=[_strip],
+                            validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Send feedback")
+
+
+class SettleCaseForm(FlaskForm):
+    outcome = RadioField("Outcome", choices=[("resolved", "Resolved"), ("closed", "Closed")],
+                         default="resolved", validators=[InputRequired("Choose an outcome.")])
+    note = TextAreaField("Note for the record", filters=[_strip], validators=[
+        DataRequired("Add a note: what was done, or why the case is closed."),
+        Length(max=2000)])
+    submit = SubmitField("Save")
+
+
+class PolicyUploadForm(FlaskForm):
+    document = FileField("Policy document (.md, UTF-8, up to 200 KB)",
+                         validators=[FileRequired("Choose a markdown file to upload.")])
+    submit = SubmitField("Upload")

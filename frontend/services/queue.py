@@ -1,0 +1,152 @@
+"""Queued tickets: requests kept while the agent service was down, processed when it is back.
+
+A retry sends the ticket's own id to /support/resolve and the API fills in that same
+ticket. Workers (page views, the background loop, other portal processes) take a
+short lease on a ticket in the database before calling the API, so one ticket is
+never sent twice at once; the lease lives in the ticket's `result["queue"]`, which
+the API overwrites when it fills the ticket in.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import transaction
+from db.models import Ticket, utcnow
+from frontend.api_client import ApiError, ApiUnavailable
+from frontend.state import PortalState
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["processed", "unavailable", "rejected", "skipped"]
+
+
+def _meta(ticket: Ticket) -> dict:
+    return dict((ticket.result or {}).get("queue") or {})
+
+
+def _at(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def queued_ids(factory: sessionmaker[Session], user_id: int | None = None,
+               limit: int = 50) -> list[int]:
+    query = select(Ticket.id).where(Ticket.status == "queued")
+    if user_id is not None:
+        query = query.where(Ticket.user_id == user_id)
+    with transaction(factory) as session:
+        return list(session.scalars(query.order_by(Ticket.id).limit(limit)))
+
+
+def claim(factory: sessionmaker[Session], ticket_id: int, lease_seconds: float) -> Ticket | None:
+    """Take the ticket for one attempt, or None if it is done, leased, or backing off."""
+    now = utcnow()
+    with transaction(factory) as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None or ticket.status != "queued":
+            return None
+        meta = _meta(ticket)
+        for gate in ("claimed_until", "retry_after"):
+            moment = _at(meta.get(gate))
+            if moment is not None and moment > now:
+                return None
+        meta.update(claimed_until=(now + timedelta(seconds=lease_seconds)).isoformat(),
+                    attempts=int(meta.get("attempts") or 0) + 1)
+        ticket.result = {**(ticket.result or {}), "queue": meta}
+        return ticket
+
+
+def release(factory: sessionmaker[Session], ticket_id: int, error: str,
+            backoff_seconds: float) -> None:
+    now = utcnow()
+    with transaction(factory) as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None or ticket.status != "queued":
+            return
+        meta = _meta(ticket)
+        meta.pop("claimed_until", None)
+        meta.update(last_error=error[:300],
+                    retry_after=(now + timedelta(seconds=backoff_seconds)).isoformat())
+        ticket.result = {**(ticket.result or {}), "queue": meta}
+
+
+def reject(factory: sessionmaker[Session], ticket_id: int, message: str) -> None:
+    """The API refused this request for good: close it and say why, keeping the text."""
+    with transaction(factory) as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None or ticket.status != "queued":
+            return
+        ticket.status = "closed"
+        ticket.result_status = "error"
+        ticket.result = {"status": "error", "reason": message[:300]}
+        ticket.response = ("We couldn't process this request automatically "
+                           f"({message[:300]}). Please send it again as a new request.")
+
+
+def _settle(factory: sessionmaker[Session], ticket_id: int, answer: dict) -> None:
+    """Normally the API has filled the ticket in; if it did not, record where the answer went."""
+    with transaction(factory) as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None or ticket.status != "queued":
+            return
+        log.warning("queued ticket %s still queued after the API answered (ticket_id=%s)",
+                    ticket_id, answer.get("ticket_id"))
+        ticket.status = "escalated" if answer.get("escalated") else "open"
+        ticket.conversation_id = answer.get("conversation_id") or ticket.conversation_id
+        for name in ("intent", "confidence", "order_id", "action", "response", "policy_sources",
+                     "mode"):
+            setattr(ticket, name, answer.get(name))
+        result = answer.get("action_result") or {}
+        ticket.result = result
+        ticket.result_status = result.get("status")
+        if answer.get("ticket_id") not in (None, ticket_id):
+            ticket.response = (f"This request was answered in ticket #{answer['ticket_id']}. "
+                               + (answer.get("response") or ""))
+
+
+def process(state: PortalState, ticket_id: int, timeout: float | None = None) -> Outcome:
+    lease = (timeout or state.settings.api_timeout_seconds) + 5.0
+    ticket = claim(state.factory, ticket_id, lease)
+    if ticket is None:
+        return "skipped"
+    try:
+        answer = state.api.resolve(
+            user_input=ticket.user_input, user_id=ticket.user_id,
+            conversation_id=ticket.conversation_id, ticket_id=ticket.id,
+            idempotency_key=f"portal-u{ticket.user_id}-ticket-{ticket.id}", timeout=timeout)
+    except ApiUnavailable as exc:
+        release(state.factory, ticket_id, str(exc), state.retry_backoff_seconds)
+        return "unavailable"
+    except ApiError as exc:
+        if exc.retryable:
+            log.error("agent service refused a queued ticket (%s); check SUPPORT_API_KEY", exc)
+            release(state.factory, ticket_id, str(exc), state.retry_backoff_seconds)
+            return "unavailable"
+        reject(state.factory, ticket_id, exc.message)
+        return "rejected"
+    except Exception as exc:  # never lose the ticket to an unexpected bug
+        log.exception("retrying queued ticket %s failed", ticket_id)
+        release(state.factory, ticket_id, type(exc).__name__, state.retry_backoff_seconds)
+        return "unavailable"
+    _settle(state.factory, ticket_id, answer)
+    return "processed"
+
+
+def retry_queued(state: PortalState, user_id: int | None = None, limit: int = 50,
+                 timeout: float | None = None) -> dict[str, int]:
+    """Oldest first; stop at the first sign the service is down rather than wait on each one."""
+    counts = {"processed": 0, "unavailable": 0, "rejected": 0, "skipped": 0}
+    for ticket_id in queued_ids(state.factory, user_id, limit):
+        outcome = process(state, ticket_id, timeout)
+        counts[outcome] += 1
+        if outcome == "unavailable":
+            break
+    return counts

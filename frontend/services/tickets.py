@@ -1,0 +1,74 @@
+"""Tickets as the customer sees them: their own only, with the conversation behind each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import transaction
+from db.models import EscalationCase, Message, Ticket, utcnow
+
+
+def list_for_user(factory: sessionmaker[Session], user_id: int) -> list[Ticket]:
+    with transaction(factory) as session:
+        return list(session.scalars(select(Ticket).where(Ticket.user_id == user_id)
+                                    .order_by(Ticket.created_at.desc(), Ticket.id.desc())))
+
+
+def get_for_user(factory: sessionmaker[Session], user_id: int, ticket_id: int) -> Ticket | None:
+    """Another customer's ticket and a missing one look the same (the view turns both into 404)."""
+    with transaction(factory) as session:
+        ticket = session.get(Ticket, ticket_id)
+        return ticket if ticket is not None and ticket.user_id == user_id else None
+
+
+def transcript(factory: sessionmaker[Session], conversation_id: str | None) -> list[Message]:
+    if not conversation_id:
+        return []
+    with transaction(factory) as session:
+        return list(session.scalars(select(Message)
+                                    .where(Message.conversation_id == conversation_id)
+                                    .order_by(Message.id)))
+
+
+def conversation_tickets(factory: sessionmaker[Session], user_id: int,
+                         conversation_id: str | None) -> list[Ticket]:
+    if not conversation_id:
+        return []
+    with transaction(factory) as session:
+        return list(session.scalars(select(Ticket).where(
+            Ticket.user_id == user_id, Ticket.conversation_id == conversation_id)
+            .order_by(Ticket.id)))
+
+
+def escalation_for_ticket(factory: sessionmaker[Session], ticket_id: int) -> EscalationCase | None:
+    with transaction(factory) as session:
+        return session.scalar(select(EscalationCase).where(EscalationCase.ticket_id == ticket_id)
+                              .order_by(EscalationCase.id.desc()).limit(1))
+
+
+def create_queued(factory: sessionmaker[Session], user_id: int, text: str,
+                  conversation_id: str | None, request_key: str | None, error: str,
+                  backoff_seconds: float) -> int:
+    """Keep what the customer typed when the agent service cannot take it right now.
+
+    The same form submitted twice (a double click while the API is down) keeps one ticket.
+    """
+    now = utcnow()
+    with transaction(factory) as session:
+        if request_key:
+            for ticket in session.scalars(select(Ticket).where(
+                    Ticket.user_id == user_id, Ticket.status == "queued")):
+                if (ticket.result or {}).get("queue", {}).get("request_key") == request_key:
+                    return ticket.id
+        ticket = Ticket(
+            user_id=user_id, conversation_id=conversation_id, status="queued", user_input=text,
+            result={"queue": {"attempts": 1, "last_error": error[:300],
+                              "request_key": request_key,
+                              "retry_after": (now + timedelta(seconds=backoff_seconds)).isoformat()}},
+            created_at=now, updated_at=now)
+        session.add(ticket)
+        session.flush()
+        return ticket.id

@@ -1,0 +1,1 @@
+"""Blueprints, one per area: auth, orders, tickets (customers); staff, policies (staff)."""
