@@ -19,11 +19,21 @@ HASH_ORDER = re.compile(r"#\s?(\d{3,12})\b")
 BARE_NUMBER = re.compile(r"(?<![\w$€£.,:/\-+])(\d{3,12})(?![\w%]|[.,:/\-]\d)")
 NOT_AN_ORDER_AFTER = re.compile(
     r"(?i)^\s*(?:days?|weeks?|months?|years?|hours?|mins?|minutes?|items?|pcs|pieces|units?|"
-    r"dollars?|usd|eur|euros?|bucks|times?|x\b|kg|g\b|lbs?|cm|mm|ml|%|am\b|pm\b)")
+    r"dollars?|usd|eur|euros?|bucks|times?|x\b|kg|g\b|lbs?|cm|mm|ml|%|am\b|pm\b|[$€£]|"
+    r"orders\b|more\b|of (?:them|these|those|each|it)\b)")
 NOT_AN_ORDER_BEFORE = re.compile(
-    r"(?i)(?:\$|€|£|usd|eur|price|cost|paid|pay|total|phone|call|tel|mobile|cell|room|"
+    r"(?i)(?:\$|€|£|usd|eur|price|cost|costs|paid|pay|total|charged|spent|worth|"
+    r"phone|call|tel|mobile|cell|room|"
     r"apt|suite|zip|postcode|in|since|year|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|"
-    r"aug\w*|sep\w*|oct\w*|nov\w*|dec\w*)\s*$")
+    r"aug\w*|sep\w*|oct\w*|nov\w*|dec\w*|"
+    # quantities ("I ordered 100 pens", "qty 300") and other numbers that are not orders
+    r"\b(?:i|we) (?:ordered|bought|purchased|got|received|need|needed|want|wanted)|"
+    r"qty|quantity|\bx|pack of|box of|set of|"
+    r"tracking(?: (?:number|no\.?|\#|id))?(?: is)?|sku|model|ext|extension|"
+    r"(?:card )?ending(?: in)?|digits)\s*$")
+# A number that is one group of several ("020 7946 0958", "+44 7700 900123", "(415) 555-0199")
+# is part of a phone number, never an order number.
+DIGIT_GROUPS = re.compile(r"\+?\(?\d+\)?(?:[ .\-]\(?\d+\)?)+")
 
 REASONS: dict[str, tuple[str, ...]] = {
     "wrong_item": (
@@ -31,7 +41,9 @@ REASONS: dict[str, tuple[str, ...]] = {
         r"not what i (?:ordered|bought|paid for)", r"different (?:item|product|model|colou?r|size)",
         r"(?:sent|shipped|gave|received|got) (?:me )?the wrong", r"incorrect (?:item|size|product)",
         r"doesn'?t match (?:what|the)", r"instead of (?:the|my|what)", r"mixed up my order",
-        r"isn'?t what i ordered", r"not the (?:one|item|size|colou?r) i (?:ordered|chose|picked)"),
+        r"isn'?t what i ordered", r"not the (?:one|item|size|colou?r) i (?:ordered|chose|picked)",
+        r"(?:ordered|asked for|chose|picked) (?:a |an |the )?(?:size|colou?r|model|version) [\w.]+"
+        r"[,;]? (?:but |and )?(?:i )?(?:got|received|was sent|you sent|they sent)"),
     "damaged": (
         r"\bbroken\b", r"\bbroke\b", r"crack(?:ed|s)?\b", r"smash(?:ed)?", r"shatter(?:ed)?",
         r"dent(?:ed)?\b", r"damag(?:ed|e)", r"in pieces", r"torn\b", r"ripped", r"scratch(?:ed|es)",
@@ -64,8 +76,10 @@ REPEATED_CONTACT = re.compile(
     r"(?i)(?:(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|\d+|several|many|multiple|"
     r"countless|numerous|two|three|four|five|six) (?:times?|emails?|calls?|messages?)|"
     r"(?:third|fourth|fifth|\d+(?:rd|th)) time|again and again|over and over|"
-    r"keep (?:asking|writing|calling|emailing)|still (?:no|nothing|waiting)|"
+    r"keep (?:asking|writing|calling|emailing)|still (?:no|nothing|waiting)\b|"
     r"(?:contacted|called|emailed|written|wrote|messaged) (?:you )?(?:\w+ )?(?:times|already|again))")
+# "still not here" is impatience, weaker than having written several times already.
+STILL_WAITING = re.compile(r"(?i)\bstill (?:not|isn'?t|hasn'?t|haven'?t|no sign)\b")
 MANAGER = re.compile(r"(?i)\b(?:manager|supervisor|superior|someone in charge|head of)\b")
 THREAT = re.compile(
     r"(?i)\b(?:chargeback|charge back|dispute (?:the|this) (?:charge|payment)|lawyer|attorney|"
@@ -102,8 +116,12 @@ def extract_order_id(text: str) -> str | None:
         match = pattern.search(text)
         if match:
             return match.group(1)
+    phone_spans = [m.span() for m in DIGIT_GROUPS.finditer(text)
+                   if len(re.sub(r"\D", "", m.group())) >= 7]
     for match in BARE_NUMBER.finditer(text):
         number, before, after = match.group(1), text[:match.start()], text[match.end():]
+        if any(start <= match.start() < end for start, end in phone_spans):
+            continue
         if NOT_AN_ORDER_AFTER.match(after) or NOT_AN_ORDER_BEFORE.search(before):
             continue
         if len(number) == 4 and 1900 <= int(number) <= 2099:
@@ -114,7 +132,14 @@ def extract_order_id(text: str) -> str | None:
     return None
 
 
+# The customer's own mistake ("I ordered the wrong size") is a change of mind, not our wrong item.
+OWN_MISTAKE = re.compile(r"(?i)\b(?:i|we) (?:accidentally |mistakenly )?(?:ordered|bought|picked|"
+                         r"chose|selected|clicked) (?:the |a )?wrong\b")
+
+
 def extract_reason(text: str) -> str | None:
+    if OWN_MISTAKE.search(text):
+        return "not_needed"
     for reason in ("wrong_item", "damaged", "defective", "late", "not_needed"):
         if _REASON_RES[reason].search(text):
             return reason
@@ -146,6 +171,9 @@ def frustration(text: str) -> Frustration:
     if REPEATED_CONTACT.search(text):
         signals.append("repeated contact")
         score += 1.0
+    elif STILL_WAITING.search(text):
+        signals.append("still waiting")
+        score += 0.5
     if MANAGER.search(text):
         signals.append("asks for a manager")
         score += 1.0
