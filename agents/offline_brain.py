@@ -6,6 +6,7 @@ the policy guard's call, inside the tool.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from agents.understanding import ACTION_INTENTS, Understanding
@@ -13,6 +14,7 @@ from tools import policy_guard as guard
 from tools.base import ToolContext, ToolResult
 from tools.registry import ToolRunner
 
+STATUS_WORDS = re.compile(r"(?i)\b(?:where|track\w*|status|arriv\w*|deliver\w*|ship\w*|when)\b")
 TOOL_FOR_INTENT = {"refund": "issue_refund", "cancel": "cancel_order",
                    "replacement": "create_replacement", "status": "get_order_status"}
 
@@ -85,8 +87,11 @@ def continue_pending(u: Understanding, pending: dict | None, min_confidence: flo
     awaiting, wanted = pending.get("awaiting"), pending.get("intent")
     if u.wants_human or u.intent == "escalate":
         return u
-    new_action = (u.intent in (*ACTION_INTENTS, "status") and u.intent != wanted
-                  and u.confidence >= min_confidence)
+    # A different, confident request overrides what we asked about; a bare "it's order 1042"
+    # often reads as a status question, so status only overrides with status words.
+    new_action = (u.intent != wanted and u.confidence >= min_confidence
+                  and (u.intent in ACTION_INTENTS
+                       or (u.intent == "status" and STATUS_WORDS.search(u.text))))
     if awaiting == "confirm" and u.affirmative:
         u.intent, u.confidence = wanted, 1.0
         u.order_id = u.order_id or pending.get("order_id")

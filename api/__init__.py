@@ -1,0 +1,1 @@
+"""The FastAPI agent service (SPEC "HTTP API")."""

@@ -1,0 +1,56 @@
+"""POST /support/resolve: one customer message in, the agent's decision and reply out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from agents.errors import NotFound
+from api.deps import RequestIdDep, ServicesDep, limit_user
+from api.schemas import ERROR_RESPONSES, ResolveRequest, ResolveResponse
+from api.services import idempotency
+
+router = APIRouter(tags=["support"])
+
+
+@router.post("/support/resolve", response_model=ResolveResponse, responses=ERROR_RESPONSES,
+             summary="Resolve a customer's issue")
+async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
+                  request_id: RequestIdDep,
+                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
+    """Classify, retrieve policy, decide and act (at most one action), and reply.
+
+    Send an `Idempotency-Key` header to make retries safe: a repeat returns the first result.
+    """
+    limit_user(request, body.user_id)
+    factory = services.session_factory
+
+    def work() -> dict:
+        return services.agent.resolve(body.user_id, body.user_input, body.conversation_id,
+                                      request_id=request_id, ticket_id=body.ticket_id)
+
+    if idempotency_key is None:
+        response = await run_in_threadpool(work)
+        request.app.state.metrics.record_resolve(response)
+        return response
+
+    claim = await run_in_threadpool(idempotency.claim, factory, idempotency_key,
+                                    "resolve", body.model_dump())
+    if claim.replay:
+        status, payload = claim.replay
+        return JSONResponse(payload, status_code=status, headers={"Idempotent-Replayed": "true"})
+    try:
+        response = await run_in_threadpool(work)
+    except NotFound as exc:  # a client error is this key's answer too
+        await run_in_threadpool(idempotency.complete, factory, claim, 404, {
+            "error": {"code": f"{exc.what}_not_found", "message": exc.message}})
+        raise
+    except BaseException:  # unexpected: forget the key so a retry can run
+        await run_in_threadpool(idempotency.release, factory, claim)
+        raise
+    await run_in_threadpool(idempotency.complete, factory, claim, 200, response)
+    request.app.state.metrics.record_resolve(response)
+    return response

@@ -1,0 +1,146 @@
+"""Request and response models for the HTTP contract, with the examples /docs shows."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_INPUT = 4000
+INT64 = 2**63 - 1
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
+        {"user_input": "I want a refund for order #1042, it arrived broken", "user_id": 1,
+         "conversation_id": None}]})
+
+    user_input: str = Field(description="What the customer wrote: 1 to 4000 characters after "
+                                        "trimming.", max_length=MAX_INPUT * 4)
+    user_id: int = Field(ge=-INT64, le=INT64, description="The customer the request is for.")
+    conversation_id: str | None = Field(default=None, max_length=64,
+                                        description="Continue this conversation.")
+    ticket_id: int | None = Field(default=None, ge=-INT64, le=INT64,
+                                  description="Fill in this queued ticket (portal retries).")
+
+    @field_validator("user_input")
+    @classmethod
+    def _trimmed_length(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        if len(value) > MAX_INPUT:
+            raise ValueError(f"must be at most {MAX_INPUT} characters after trimming")
+        return value
+
+
+class PolicySource(BaseModel):
+    source: str
+    section: str
+    score: float
+
+
+class ActionResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    status: Literal["success", "denied", "needs_info", "escalated", "error"]
+    reason: str
+
+
+class ResolveResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "conversation_id": "c5b0e0c1d2f34a5b8c9d0e1f2a3b4c5d", "ticket_id": 17,
+        "intent": "refund", "confidence": 0.97, "order_id": "1042", "action": "issue_refund",
+        "action_result": {"status": "success", "reason": "R2 refund: …", "refund_id": 9,
+                          "amount": 59.99},
+        "response": "Done — order #1042 was delivered within 30 days, so $59.99 is on its way "
+                    "back to your original payment method.",
+        "policy_sources": [{"source": "refund_policy.md", "section": "Refund window",
+                            "score": 0.83}],
+        "escalated": False, "mode": "offline"}]})
+
+    conversation_id: str
+    ticket_id: int
+    intent: Literal["refund", "cancel", "replacement", "status", "escalate", "policy_question",
+                    "other"]
+    confidence: float = Field(ge=0, le=1)
+    order_id: str | None
+    action: Literal["issue_refund", "cancel_order", "create_replacement", "get_order_status",
+                    "escalate_case", "none"]
+    action_result: ActionResult
+    response: str
+    policy_sources: list[PolicySource]
+    escalated: bool
+    mode: Literal["offline", "llm"]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
+        {"satisfied": False, "rating": 2, "comment": "The refund is not enough"}]})
+
+    satisfied: bool
+    rating: int | None = Field(default=None, ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+    user_id: int | None = Field(default=None, ge=-INT64, le=INT64,
+                                description="If given, the ticket must belong to this user.")
+
+
+class Message(BaseModel):
+    role: str
+    content: str
+    created_at: str
+
+
+class ConversationView(BaseModel):
+    conversation_id: str
+    user_id: int
+    ticket_id: int | None
+    state: dict[str, Any]
+    created_at: str
+    updated_at: str
+    messages: list[Message]
+
+
+class TicketView(BaseModel):
+    ticket_id: int
+    user_id: int
+    conversation_id: str | None
+    status: str
+    user_input: str
+    intent: str | None
+    confidence: float | None
+    order_id: str | None
+    action: str | None
+    action_result: dict[str, Any] | None
+    response: str | None
+    policy_sources: list[dict[str, Any]] | None
+    escalated: bool
+    mode: str | None
+    satisfied: bool | None
+    rating: int | None
+    feedback_comment: str | None
+    created_at: str
+    updated_at: str
+
+
+class TicketList(BaseModel):
+    user_id: int
+    tickets: list[TicketView]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing or wrong X-API-Key"},
+    404: {"model": ErrorResponse, "description": "Not found"},
+    409: {"model": ErrorResponse, "description": "Idempotency-Key reused with another body"},
+    413: {"model": ErrorResponse, "description": "Body too large"},
+    422: {"model": ErrorResponse, "description": "Invalid input"},
+    429: {"model": ErrorResponse, "description": "Rate limited (see Retry-After)"},
+}

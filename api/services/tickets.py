@@ -1,0 +1,84 @@
+"""Tickets and conversations as the API shows them, and customer feedback (R6 on unsatisfied)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from agents.errors import NotFound
+from agents.records import user_exists
+from db.engine import transaction
+from db.models import Conversation, EscalationCase, Message, Ticket
+from tools.base import ToolContext
+
+
+def _iso(value) -> str:
+    return value.isoformat(timespec="seconds") + "Z"
+
+
+def ticket_view(t: Ticket) -> dict:
+    return {
+        "ticket_id": t.id, "user_id": t.user_id, "conversation_id": t.conversation_id,
+        "status": t.status, "user_input": t.user_input, "intent": t.intent,
+        "confidence": t.confidence, "order_id": t.order_id, "action": t.action,
+        "action_result": t.result, "response": t.response, "policy_sources": t.policy_sources,
+        "escalated": t.status == "escalated", "mode": t.mode, "satisfied": t.satisfied,
+        "rating": t.rating, "feedback_comment": t.feedback_comment,
+        "created_at": _iso(t.created_at), "updated_at": _iso(t.updated_at),
+    }
+
+
+def _valid_id(value: int) -> bool:
+    return 0 < value < 2**31
+
+
+def list_tickets(factory, user_id: int) -> dict:
+    if not user_exists(factory, user_id):
+        raise NotFound("user", f"No user with id {user_id}.")
+    with transaction(factory) as s:
+        tickets = s.scalars(select(Ticket).where(Ticket.user_id == user_id)
+                            .order_by(Ticket.created_at.desc(), Ticket.id.desc()))
+        return {"user_id": user_id, "tickets": [ticket_view(t) for t in tickets]}
+
+
+def get_ticket(factory, ticket_id: int, user_id: int | None = None) -> dict:
+    with transaction(factory) as s:
+        ticket = s.get(Ticket, ticket_id) if _valid_id(ticket_id) else None
+        if ticket is None or (user_id is not None and ticket.user_id != user_id):
+            raise NotFound("ticket", f"No ticket with id {ticket_id}.")
+        return ticket_view(ticket)
+
+
+def give_feedback(factory, runner, settings, ticket_id: int, satisfied: bool, rating: int | None,
+                  comment: str | None, user_id: int | None, request_id: str) -> dict:
+    """Store the rating; an unsatisfied customer gets a person (R6), once per ticket."""
+    with transaction(factory) as s:
+        ticket = s.get(Ticket, ticket_id) if _valid_id(ticket_id) else None
+        if ticket is None or (user_id is not None and ticket.user_id != user_id):
+            raise NotFound("ticket", f"No ticket with id {ticket_id}.")
+        ticket.satisfied, ticket.rating = satisfied, rating
+        ticket.feedback_comment = (comment or "").strip() or None
+        owner, order_id, conversation_id = ticket.user_id, ticket.order_id, ticket.conversation_id
+        already_open = s.scalar(select(EscalationCase.id).where(
+            EscalationCase.ticket_id == ticket_id, EscalationCase.status == "open"))
+    escalation = None
+    if not satisfied and not already_open:
+        ctx = ToolContext(user_id=owner, settings=settings, request_id=request_id,
+                          conversation_id=conversation_id, ticket_id=ticket_id,
+                          summary=f"Customer rated ticket #{ticket_id} unsatisfied"
+                                  + (f" ({rating}/5)" if rating else "")
+                                  + (f": \"{comment.strip()[:500]}\"" if comment else "."))
+        result = runner.invoke("escalate_case", ctx, kind="unsatisfied", order_id=order_id,
+                               reason="Customer rated the resolution unsatisfied")
+        escalation = result.as_action_result()
+    view = get_ticket(factory, ticket_id)
+    view["escalation"] = escalation
+    return view
+
+
+def delete_conversation(factory, conversation_id: str, user_id: int | None = None) -> None:
+    with transaction(factory) as s:
+        conversation = s.get(Conversation, conversation_id)
+        if conversation is None or (user_id is not None and conversation.user_id != user_id):
+            raise NotFound("conversation", "No such conversation.")
+        s.execute(delete(Message).where(Message.conversation_id == conversation_id))
+        s.delete(conversation)
