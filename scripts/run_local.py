@@ -1,0 +1,77 @@
+"""Start the API (:8000) and the portal (:5000) together; Ctrl-C stops both.
+
+Used by `make run`. The offline brain is the default here unless AGENT_MODE is set.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+API_PORT = int(os.environ.get("API_PORT", "8000"))
+PORTAL_PORT = int(os.environ.get("PORTAL_PORT", "5000"))
+
+
+def wait_for(url: str, seconds: float = 120) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def main() -> int:
+    env = {**os.environ, "AGENT_MODE": os.environ.get("AGENT_MODE", "offline"),
+           "API_URL": f"http://127.0.0.1:{API_PORT}", "HF_HUB_OFFLINE": "1"}
+    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+                            "--port", str(API_PORT)], cwd=ROOT, env=env)
+    portal = subprocess.Popen([sys.executable, "-m", "flask", "--app", "frontend.app:create_app",
+                               "run", "--host", "127.0.0.1", "--port", str(PORTAL_PORT)],
+                              cwd=ROOT, env=env)
+    procs = [api, portal]
+
+    def stop(*_):
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    try:
+        ok = wait_for(f"http://127.0.0.1:{API_PORT}/health") and wait_for(
+            f"http://127.0.0.1:{PORTAL_PORT}/login")
+        logins = ROOT / "data" / "demo_logins.txt"
+        print("\n" + "=" * 72)
+        print(f"  Portal:   http://127.0.0.1:{PORTAL_PORT}")
+        print(f"  API:      http://127.0.0.1:{API_PORT}   (docs: /docs, key in .env)")
+        print(f"  Brain:    {env['AGENT_MODE']}")
+        if logins.exists():
+            print("  " + logins.read_text().replace("\n", "\n  ").rstrip())
+        print("  Ctrl-C stops both." + ("" if ok else "  (a server did not come up; see above)"))
+        print("=" * 72 + "\n", flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
