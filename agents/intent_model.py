@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,7 @@ def load_or_train(model_dir: Path, embedder) -> IntentModel:
     train_rows, _ = split_examples(load_examples())
     model = IntentModel(train(embedder, train_rows), digest, len(train_rows))
     model_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # several processes may train at once
     with tmp.open("wb") as fh:
         pickle.dump(model, fh)
     tmp.replace(path)

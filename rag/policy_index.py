@@ -9,6 +9,7 @@ in every worker, without a restart.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import time
@@ -67,12 +68,15 @@ class PolicyIndex:
         store = FAISS.from_documents(docs, embedder,
                                      distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
         # Write to a fresh folder, then swap it in, so a reader never sees half an index.
-        staging = index_dir.with_name(index_dir.name + ".tmp")
+        staging = index_dir.with_name(f"{index_dir.name}.{os.getpid()}.tmp")
         shutil.rmtree(staging, ignore_errors=True)
         store.save_local(str(staging))
         (staging / HASH_FILE).write_text(digest)
         shutil.rmtree(index_dir, ignore_errors=True)
-        staging.rename(index_dir)
+        try:
+            staging.rename(index_dir)
+        except OSError:  # another process swapped its identical build in first
+            shutil.rmtree(staging, ignore_errors=True)
         log.info("built policy index: %d sections", len(docs))
         return store
 
