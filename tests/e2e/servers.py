@@ -1,0 +1,190 @@
+"""Real servers for integration and browser tests: the agent API (uvicorn, in a subprocess)
+seeded from a fixture with init_db.py, and the portal (werkzeug, in a thread).
+
+One API stack per test session, shared by tests/frontend and tests/e2e through
+`shared_api_stack()`. Every customer in the fixture belongs to one test area, so
+tests sharing the database never trip over each other's tickets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+from werkzeug.serving import make_server
+
+from config import ROOT
+from db.models import utcnow
+
+API_KEY = "e2e-service-key"
+SECRET = "e2e-portal-secret"
+PASSWORD = "portal-pass-123"
+STAFF = {"id": 90, "name": "Sam Support", "email": "staff@shop.test", "password": "staff-pass-456",
+         "role": "staff"}
+# Customers, one per test area (see the tests that use them).
+CUSTOMERS = {
+    "refund": {"id": 11, "name": "Ana Diaz", "email": "ana@shop.test", "order": "5101"},
+    "other": {"id": 12, "name": "Ben Carter", "email": "ben@shop.test", "order": "5201"},
+    "queue": {"id": 13, "name": "Chloe Nguyen", "email": "chloe@shop.test", "order": "5301"},
+    "worker": {"id": 14, "name": "David Okafor", "email": "david@shop.test", "order": "5401"},
+    "follow": {"id": 15, "name": "Emma Rossi", "email": "emma@shop.test", "order": "5501"},
+    "feedback": {"id": 16, "name": "Farid Haddad", "email": "farid@shop.test", "order": "5601"},
+}
+_ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _iso(days_ago: float) -> str:
+    return (utcnow() - timedelta(days=days_ago)).replace(microsecond=0).isoformat() + "Z"
+
+
+def fixture() -> dict:
+    users = [{"id": c["id"], "name": c["name"], "email": c["email"], "password": PASSWORD}
+             for c in CUSTOMERS.values()] + [STAFF]
+    orders = []
+    for i, c in enumerate(CUSTOMERS.values()):
+        price = 40.00 + i * 5
+        orders.append({
+            "id": c["order"], "user_id": c["id"], "status": "delivered", "total": price,
+            "items": [{"sku": f"SKU-{c['order']}", "name": "Desk lamp", "qty": 1, "price": price}],
+            "ordered_at": _iso(8), "shipped_at": _iso(7), "delivered_at": _iso(5),
+            "carrier": "UPS", "tracking_number": f"1Z{c['order']}"})
+    return {"users": users, "orders": orders, "refunds": []}
+
+
+@dataclass
+class ApiStack:
+    url: str
+    root: Path
+    database_url: str
+    audit_log_path: Path
+    policies_dir: Path
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def portal_config(self, **extra) -> dict:
+        return {"database_url": self.database_url, "api_url": self.url,
+                "support_api_key": API_KEY, "secret_key": SECRET,
+                "audit_log_path": self.audit_log_path, "policies_dir": self.policies_dir,
+                **extra}
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def _env(stack: ApiStack) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in _ENV_DROP}
+    env.update(DATABASE_URL=stack.database_url, SUPPORT_API_KEY=API_KEY, AGENT_MODE="offline",
+               AUDIT_LOG_PATH=str(stack.audit_log_path), POLICIES_DIR=str(stack.policies_dir),
+               INDEX_DIR=str(stack.root / "index"), HF_HUB_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(ROOT))
+    return env
+
+
+def start_api(root: Path, startup_timeout: float = 240.0) -> ApiStack:
+    root.mkdir(parents=True, exist_ok=True)
+    stack = ApiStack(url="", root=root, database_url=f"sqlite:///{root / 'shop.db'}",
+                     audit_log_path=root / "audit.jsonl", policies_dir=root / "policies",
+                     log_path=root / "api.log")
+    shutil.copytree(ROOT / "policies", stack.policies_dir)
+    seed = root / "seed.json"
+    seed.write_text(json.dumps(fixture()), encoding="utf-8")
+    env = _env(stack)
+    init = subprocess.run([sys.executable, "init_db.py", "--seed-file", str(seed), "--reset"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if init.returncode != 0:
+        raise RuntimeError(f"init_db.py failed:\n{init.stdout}\n{init.stderr}")
+    port = free_port()
+    stack.url = f"http://127.0.0.1:{port}"
+    log = stack.log_path.open("w")
+    stack.process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
+         str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            raise RuntimeError(f"the API exited ({stack.process.returncode}):\n"
+                               + stack.log_path.read_text()[-4000:])
+        try:
+            if requests.get(stack.url + "/health", timeout=2).status_code == 200:
+                return stack
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    stack.stop()
+    raise RuntimeError("the API did not become healthy in time:\n"
+                       + stack.log_path.read_text()[-4000:])
+
+
+_shared: dict[str, ApiStack] = {}
+_lock = threading.Lock()
+
+
+def shared_api_stack(tmp_root: Path) -> ApiStack:
+    """The session's one API stack, started on first use."""
+    with _lock:
+        if "stack" not in _shared:
+            _shared["stack"] = start_api(tmp_root / "api-stack")
+        return _shared["stack"]
+
+
+def stop_shared_api_stack() -> None:
+    with _lock:
+        stack = _shared.pop("stack", None)
+    if stack:
+        stack.stop()
+
+
+@dataclass
+class PortalServer:
+    url: str
+    app: object
+    _server: object = field(repr=False, default=None)
+    _thread: threading.Thread | None = field(repr=False, default=None)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+
+def start_portal(config: dict) -> PortalServer:
+    from frontend.app import create_app
+
+    app = create_app(config)
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="portal", daemon=True)
+    thread.start()
+    return PortalServer(url=f"http://127.0.0.1:{port}", app=app, _server=server, _thread=thread)
+
+
+# Imported by tests/frontend/conftest.py and tests/e2e/conftest.py; both get the same stack.
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def api_stack(tmp_path_factory) -> ApiStack:
+    stack = shared_api_stack(tmp_path_factory.getbasetemp())
+    yield stack
+    stop_shared_api_stack()
