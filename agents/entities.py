@@ -93,7 +93,15 @@ HUMAN_REQUEST = re.compile(
     r"human (?:agent|being|please)|(?:get|give|connect|transfer|put) me (?:to|through to|with) "
     r"(?:a |an )?(?:human|person|agent|someone|representative|manager|supervisor)|"
     r"(?:a |an )?(?:human|manager|supervisor|representative),? (?:please|pls|now)|"
-    r"escalate (?:this|my)|not (?:a |another )?(?:bot|robot|machine)|stop the bot)\b")
+    r"escalate (?:this|my)|not (?:a |another )?(?:bot|robot|machine)|stop the bot|"
+    # "transfer me to customer support", "put me through to customer service"
+    r"(?:transfer|connect|put|pass|hand) (?:me|this|my case) (?:over |through )?(?:to|with) "
+    r"(?:a |an |the |your |one of your )?(?:customer (?:support|service|care|relations)|"
+    r"support (?:staff|team|agent)|staff|colleague|employee|member of (?:staff|your team)|"
+    r"(?:real |live |actual )?(?:human|person|agent|someone|somebody|representative|rep))|"
+    r"(?:a |an )?(?:real |actual )?(?:member of staff|staff member|employee) "
+    r"(?:to )?(?:call|contact|help|look at)|"
+    r"someone (?:from|on|in) your (?:team|staff|support))\b")
 
 
 @dataclass(frozen=True)

