@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Flask
 from markupsafe import Markup, escape
@@ -57,6 +57,17 @@ def datetime_utc(value: datetime | None) -> str:
     return value.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ", 1) if value else "—"
 
 
+def iso_utc(value: str | None) -> str:
+    """An ISO timestamp string (audit records) shown like every other time in the portal."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value or "—")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%b %d, %H:%M:%S UTC").replace(" 0", " ", 1)
+
+
 def label(value: str | None) -> str:
     if not value:
         return "—"
@@ -83,6 +94,6 @@ def percent(value: float | None) -> str:
 
 def install(app: Flask) -> None:
     for name, func in (("money", money), ("dollars", dollars), ("date", date),
-                       ("datetime", datetime_utc), ("label", label), ("known_label", known_label), ("badge", badge),
+                       ("datetime", datetime_utc), ("iso_utc", iso_utc), ("label", label), ("known_label", known_label), ("badge", badge),
                        ("percent", percent)):
         app.add_template_filter(func, name)
