@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 
 from frontend.api_client import ApiError, ApiUnavailable
@@ -46,13 +47,28 @@ def with_picked_order(text: str, picked: str | None, own_order_ids: list[str]) -
     return text
 
 
+def _resolve(state: PortalState, user_id: int, text: str, conversation_id: str | None,
+             request_key: str | None) -> dict:
+    return state.api.resolve(
+        user_input=text, user_id=user_id, conversation_id=conversation_id,
+        idempotency_key=f"portal-u{user_id}-{request_key}" if request_key else None)
+
+
 def submit(state: PortalState, user_id: int, text: str, conversation_id: str | None = None,
            request_key: str | None = None) -> Submitted:
-    """Ask the agent; if it cannot answer now, keep the request as a queued ticket."""
+    """Ask the agent; if it cannot answer now, keep the request as a queued ticket.
+
+    `request_key` comes from the form, so submitting one form twice runs it once (R8). A form
+    sent again with different text (back button, edit, send) is a new request: new key.
+    """
     try:
-        answer = state.api.resolve(
-            user_input=text, user_id=user_id, conversation_id=conversation_id,
-            idempotency_key=f"portal-u{user_id}-{request_key}" if request_key else None)
+        try:
+            answer = _resolve(state, user_id, text, conversation_id, request_key)
+        except ApiError as exc:
+            if exc.code != "idempotency_conflict":
+                raise
+            request_key = uuid.uuid4().hex
+            answer = _resolve(state, user_id, text, conversation_id, request_key)
         ticket_id = answer.get("ticket_id")
         if not isinstance(ticket_id, int):
             raise ApiUnavailable("the support service answered without a ticket id")
@@ -60,6 +76,9 @@ def submit(state: PortalState, user_id: int, text: str, conversation_id: str | N
     except ApiUnavailable as exc:
         error = str(exc)
     except ApiError as exc:
+        if exc.code == "idempotency_in_progress":
+            raise Refused("your previous message is still being processed. Please check My "
+                          "tickets in a moment.") from exc
         if not exc.retryable:
             raise Refused(exc.message) from exc
         log.error("agent service refused the portal (%s); queueing the request", exc)

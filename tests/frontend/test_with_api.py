@@ -144,6 +144,20 @@ def test_unsatisfied_feedback_escalates_and_staff_resolve_the_case(live):
     assert "Upgraded to express shipping." in page and 'data-status="resolved"' in page
 
 
+def test_one_form_sent_twice_runs_once_and_a_changed_form_is_a_new_request(live):
+    hugo = CUSTOMERS["repeat"]
+    auth = signed_in(live, hugo)
+    form = {"message": f"I want a refund for order {hugo['order']}, it arrived broken",
+            "order_id": "", "request_key": "cd" * 16}
+    first = ticket_id_from(auth.post("/tickets/new", form))
+    again = ticket_id_from(auth.post("/tickets/new", form))
+    assert again == first and _refunds(live, hugo["order"]) == [(7000,)]
+    # Back button, new words, same form: a new request, not an error.
+    changed = ticket_id_from(auth.post("/tickets/new", {**form, "message": "Where is my order?"}))
+    assert changed != first
+    assert _state(live, changed)[:2] == ("resolved", "get_order_status")
+
+
 def test_a_request_the_api_refuses_is_explained_not_queued(api_stack, shop):
     """The shop's customer #1 does not exist in the API's database: the API answers 404."""
     app = create_app(portal_config(shop, api_stack.url, support_api_key=API_KEY))
