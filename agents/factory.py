@@ -23,13 +23,13 @@ class AgentServices:
         self.engine.dispose()
 
 
-def build_llm_brain(settings: Settings):
+def build_llm_brain(settings: Settings, index=None):
     """The LangChain brain when the settings ask for it, else None (offline)."""
     if settings.resolved_agent_mode != "llm" or not settings.openai_api_key:
         return None
     from agents.llm_brain import LLMBrain
 
-    return LLMBrain.from_settings(settings)
+    return LLMBrain.from_settings(settings, index=index)
 
 
 def build_services(settings: Settings, llm_brain=None) -> AgentServices:
@@ -48,6 +48,8 @@ def build_services(settings: Settings, llm_brain=None) -> AgentServices:
     index = PolicyIndex.load_or_build(settings.policies_dir, settings.index_dir, embedder)
     nlu = OfflineNLU(embedder, load_or_train(settings.model_dir, embedder))
     if llm_brain is None:
-        llm_brain = build_llm_brain(settings)
+        llm_brain = build_llm_brain(settings, index)
+    elif getattr(llm_brain, "index", 1) is None:
+        llm_brain.use_index(index)  # share the one index instead of loading a second
     agent = SupportAgent(settings, factory, runner, index, nlu, llm_brain)
     return AgentServices(engine, factory, runner, index, nlu, agent)

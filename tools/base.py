@@ -7,6 +7,7 @@ request), never from the arguments a model produced (R9).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -43,11 +44,14 @@ class ToolResult:
 
 
 def not_found(order_id: str | None) -> ToolResult:
-    """R1: another user's order and a missing order get exactly this same answer."""
+    """R1: another user's order and a missing order get exactly this same answer. Only a clean
+    order number is echoed back, never raw text."""
+    shown = order_id if order_id and re.fullmatch(r"[A-Za-z0-9\-_]{1,40}", order_id) else None
     return ToolResult(
         "needs_info",
-        f"R1 ownership: I couldn't find order #{order_id} on your account. "
-        "Please check the order number.",
+        f"R1 ownership: I couldn't find order #{shown} on your account. "
+        "Please check the order number." if shown else
+        "R1 ownership: I couldn't find that order on your account. Please check the order number.",
         {"found": False},
-        order_id=order_id,
+        order_id=shown,
     )

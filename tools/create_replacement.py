@@ -29,7 +29,7 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
     guard.lock_user(session, ctx.user_id)
     order = guard.own_order(session, ctx.user_id, args.order_id, lock=True)
     if order is None:
-        return not_found(guard.normalise_order_id(args.order_id) or args.order_id)
+        return not_found(guard.normalise_order_id(args.order_id))
 
     verdict = guard.replacement_eligibility(session, order, args.reason, ctx.now, ctx.settings)
     if not verdict.ok:

@@ -25,6 +25,14 @@ class Args(BaseModel):
     kind: Kind = Field(default="human_request", description="What triggered the escalation.")
 
 
+class ModelArgs(Args):
+    """What a model may ask for: fraud and high-value cases are opened only by the refund tool's
+    own checks, so a model cannot jump the queue by calling something fraud."""
+
+    kind: Literal["human_request", "frustration", "other"] = Field(
+        default="human_request", description="What triggered the escalation.")
+
+
 def open_case(session: Session, ctx: ToolContext, kind: str, reason: str,
               order_id: str | None = None, frustrated: bool = False) -> EscalationCase:
     """Shared by this tool and by the refund tool's R2a/R2b escalations."""

@@ -20,7 +20,7 @@ class Args(BaseModel):
 def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
     order = guard.own_order(session, ctx.user_id, args.order_id)
     if order is None:
-        return not_found(guard.normalise_order_id(args.order_id) or args.order_id)
+        return not_found(guard.normalise_order_id(args.order_id))
     summary = order_summary(order)
     return ToolResult("success", f"R5 status: order #{order.id} is {order.status}.",
                       {"order": summary}, order_id=order.id)

@@ -128,7 +128,8 @@ def result_json(result: ToolResult) -> str:
 def _shop_tool(module: ModuleType, runner: ToolRunner, ctx: ToolContext,
                recorder: ToolRecorder, confidence: float) -> StructuredTool:
     name = module.NAME
-    allowed = set(module.Args.model_fields)
+    schema = getattr(module, "ModelArgs", module.Args)  # what a model may ask for
+    allowed = set(schema.model_fields)
     tool_ctx = replace(ctx, confidence=min(ctx.confidence, confidence))  # never raised (R10)
 
     def call(**kwargs: Any) -> str:
@@ -141,7 +142,7 @@ def _shop_tool(module: ModuleType, runner: ToolRunner, ctx: ToolContext,
         return result_json(record.result)
 
     return StructuredTool.from_function(func=call, name=name, description=module.DESCRIPTION,
-                                        args_schema=module.Args)
+                                        args_schema=schema)
 
 
 def _audit_refusal(runner: ToolRunner, ctx: ToolContext, name: str, arguments: dict,
