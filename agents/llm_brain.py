@@ -23,6 +23,7 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agents.offline_brain import Outcome
+from agents.reply_check import ungrounded
 from agents.understanding import ACTION_INTENTS, Understanding
 from audit.redact import redact
 from config import Settings
@@ -166,7 +167,7 @@ class LLMBrain:
             raise LLMBrainError("R6: the case needed a person but nothing was escalated",
                                 self._partial(u, recorder, confidence_for))
         reply = run.reply
-        problem = _ungrounded(reply, recorder.snapshot(), [system, *_tool_texts(run.messages)])
+        problem = ungrounded(reply, recorder.snapshot(), [system, *_tool_texts(run.messages)])
         if problem:
             if not recorder.action_taken and outcome.action == "none":
                 raise LLMBrainError(f"unusable reply: {problem}")
@@ -314,64 +315,6 @@ def _outcome(u: Understanding, calls: list[ToolCall], confidence_for: dict[str, 
         elif intent == "replacement":
             pending = _pending(u, intent, "reason", order_id, confidence)
     return Outcome(intent, confidence, order_id, main.name, result, pending)
-
-
-# --- Is the model's reply backed by what the tools did? -------------------------------------
-
-NEGATION = re.compile(r"(?i)\b(?:not|cannot|unable|no longer|unless|if|once)\b|n't\b")
-CLAIM = re.compile(
-    r"(?i)\b(?:(?:i|we)(?:'ve|'ll| have| will| just| now| already| went ahead and)*\s+"
-    r"(?:issued|processed|refunded|cancell?ed|approved|initiated|arranged|sent|shipped|created|"
-    r"escalated|transferred|forwarded|passed|handed|refund|cancel|replace|escalate|issue|process)"
-    r"|(?:has|have) been (?:fully |successfully )?(?:refunded|cancell?ed|replaced|escalated|"
-    r"issued|processed|approved|created|sent)"
-    r"|(?:specialist|human|manager|agent|someone|team)\b[^.!?]{0,40}\bwill (?:contact you|"
-    r"reach out|get back to you|be in touch|call you|email you|review your))")
-WHAT = {"refund": re.compile(r"(?i)\brefund|money back|reimburs"),
-        "cancel": re.compile(r"(?i)\bcancel"),
-        "replacement": re.compile(r"(?i)\breplac|new order"),
-        "escalate": re.compile(r"(?i)escalat|specialist|human|manager|person|team|transferr|"
-                               r"handed|passed|forwarded")}
-MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
-
-
-def _done(calls: list[ToolCall]) -> set[str]:
-    done = set()
-    for c in calls:
-        if not c.executed:
-            continue
-        if c.result.status == "success" and c.name in ("issue_refund", "cancel_order"):
-            done.add("refund")
-        if c.result.status == "success" and c.name == "cancel_order":
-            done.add("cancel")
-        if c.result.status == "success" and c.name == "create_replacement":
-            done.add("replacement")
-        if c.result.status == "escalated" or c.result.details.get("escalated"):
-            done.add("escalate")
-    return done
-
-
-def _cents(text: str) -> int | None:
-    try:
-        return round(float(text.replace(",", "")) * 100)
-    except ValueError:
-        return None
-
-
-def _ungrounded(reply: str, calls: list[ToolCall], sources: list[str]) -> str | None:
-    """Why the reply can't be sent as it is (an unbacked claim or amount), or None."""
-    done = _done(calls)
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", reply):
-        if not CLAIM.search(sentence) or NEGATION.search(sentence):
-            continue
-        kinds = {k for k, rx in WHAT.items() if rx.search(sentence)}
-        if (kinds and not kinds & done) or (not kinds and not done):
-            return f"claims what no tool did: {sentence[:120]!r}"
-    known = {_cents(n) for text in sources for n in MONEY.findall(text)}
-    for amount in MONEY.findall(reply):
-        if _cents(amount) not in known:
-            return f"mentions an amount no tool or policy gave: ${amount}"
-    return None
 
 
 def _tool_texts(messages: list[BaseMessage]) -> list[str]:

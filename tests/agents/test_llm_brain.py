@@ -335,7 +335,7 @@ FRAUD = _ran("issue_refund", "denied", "R2b fraud limit: ...", escalated=True)
     ("Refunds above $500.00 need a person's approval.", [], True),  # amount from the policy
 ])
 def test_reply_must_be_backed_by_the_tool_results(reply, ran, ok):
-    from agents.llm_brain import _ungrounded
+    from agents.reply_check import ungrounded as _ungrounded
 
     sources = ["Refunds above $500.00 need approval."] + [r.result.reason for r in ran]
     assert (_ungrounded(reply, ran, sources) is None) is ok
