@@ -110,14 +110,21 @@ class SupportAgent:
                     "I couldn't find that in our policies. I can connect you with a person "
                     "if you'd like — just say so.")
                 sources = []
-        elif outcome.intent in (*ACTION_INTENTS, "status", "escalate"):
+        elif outcome.intent in (*ACTION_INTENTS, "status"):
+            # Cite the rule that decided, found by its explanation alone: the customer's own
+            # words pull every refund answer towards "How to request a refund".
+            sources = self.retrieve(outcome.intent, plain(result.reason), k=2)
+        elif outcome.intent == "escalate":
             sources = self.retrieve(outcome.intent, plain(result.reason) + " " + u.text, k=2)
         else:
             sources = []
         text = outcome.extra.get("reply") if mode == "llm" else None
         if not text:
             text = compose(turn.user_name, u, outcome.action, result, sources, answer=answer)
-        action_result = result.as_action_result()
+        # SPEC: `reason` is the rule's explanation. A tool's details must not overwrite it
+        # (create_replacement's details carry the item's reason, e.g. "damaged").
+        action_result = {**result.as_action_result(), "status": result.status,
+                         "reason": result.reason}
         escalated = result.status == "escalated" or bool(result.details.get("escalated"))
         return {
             "conversation_id": turn.conversation_id,

@@ -32,8 +32,9 @@ HEDGE = re.compile(r"(?i)\b(?:maybe|perhaps|might|thinking (?:about|of)|consider
                    r"not sure|unsure|should i|wondering (?:if|whether)|in case|what if)\b")
 QUESTION_START = re.compile(r"(?i)^\s*(?:how|what|when|can i|can you|do you|does|is it|is there|"
                             r"are|will|would|which|where can|who)\b")
-GREETING = re.compile(r"(?i)^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|"
-                      r"greetings|yo|howdy)\b[\s!.,]*$")
+# Starts with a greeting; is_greeting also needs the rest to be courtesy ("hi there", "hello team").
+GREETING = re.compile(r"(?i)^\s*(?:hi+|hello+|hey+|hiya|heya|good (?:morning|afternoon|evening|day)|"
+                      r"morning|evening|greetings|yo|howdy)\b")
 # Messages made only of courtesy words (greetings, thanks, goodbyes, "ok cool") are `other`
 # whatever the embedding says: short texts carry too little meaning for the classifier.
 COURTESY_WORDS = frozenset("""
@@ -78,7 +79,7 @@ class Understanding:
 
     @property
     def is_greeting(self) -> bool:
-        return bool(GREETING.match(self.text))
+        return bool(GREETING.match(self.text)) and courtesy_only(self.text)
 
     @property
     def is_thanks(self) -> bool:
