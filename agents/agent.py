@@ -14,6 +14,7 @@ from agents import records
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.replies import compose, excerpt, handoff_summary, plain
 from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding
+from audit.redact import redact
 from config import Settings
 from tools.base import ToolContext, ToolResult
 from tools.registry import ToolRunner
@@ -83,7 +84,7 @@ class SupportAgent:
             summary = outcome.extra.get("summary") or handoff_summary(
                 turn.user_name, user_id, u, outcome.order_id, outcome.action, outcome.result)
         state = {"pending": outcome.pending,
-                 "history": (history + [{"user": text[:500], "intent": outcome.intent,
+                 "history": (history + [{"user": redact(text)[:500], "intent": outcome.intent,
                                          "action": outcome.action,
                                          "outcome": outcome.result.status}])[-6:]}
         records.finish_turn(self.session_factory, turn, response, state, summary)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.errors import NotFound
+from audit.redact import redact
 from db.engine import transaction
 from db.models import Conversation, EscalationCase, Message, Ticket, User, utcnow
 
@@ -38,7 +39,11 @@ def user_exists(factory: sessionmaker[Session], user_id: int) -> bool:
 
 def start_turn(factory: sessionmaker[Session], user_id: int, text: str,
                conversation_id: str | None = None, ticket_id: int | None = None) -> Turn:
-    """Record the customer's message; raise NotFound for an unknown user, conversation or ticket."""
+    """Record the customer's message; raise NotFound for an unknown user, conversation or ticket.
+
+    The stored text is PII-redacted (SPEC: customer text is redacted before it is written
+    anywhere); the agent itself works on the raw text in memory."""
+    text = redact(text)
     with transaction(factory) as s:
         user = s.get(User, user_id) if 0 < user_id < 2**31 else None
         if user is None:

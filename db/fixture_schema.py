@@ -143,10 +143,11 @@ def parse_fixture(data: object) -> Fixture:
         if o.id in owners:
             raise FixtureError(f"orders[{i}].id: duplicate order id {o.id}")
         owners[o.id] = o.user_id
-        if o.status == "delivered" and o.delivered_at is None:
-            raise FixtureError(f"orders[{i}].delivered_at: required for a delivered order")
-        if o.status == "shipped" and o.shipped_at is None and o.delivered_at is not None:
-            raise FixtureError(f"orders[{i}].delivered_at: a shipped order is not yet delivered")
+        for earlier, later in (("ordered_at", "shipped_at"), ("shipped_at", "delivered_at"),
+                               ("ordered_at", "delivered_at")):
+            a, b = getattr(o, earlier), getattr(o, later)
+            if a is not None and b is not None and b < a:
+                raise FixtureError(f"orders[{i}].{later}: is before {earlier}")
     refunded = set()
     for i, r in enumerate(fixture.refunds):
         if r.order_id in refunded:

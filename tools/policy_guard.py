@@ -64,6 +64,14 @@ def days_since(moment: datetime, now: datetime) -> int:
     return (now.date() - moment.date()).days
 
 
+def delivered_on(order: Order) -> datetime | None:
+    """The delivery date the windows count from. Data without one (an imported delivered order
+    with no delivered_at) falls back to the latest date we do know, rather than to 'never'."""
+    if order.status != "delivered":
+        return None
+    return order.delivered_at or order.shipped_at or order.ordered_at
+
+
 def confidence_ok(confidence: float, settings: Settings) -> Verdict:
     if confidence < settings.min_action_confidence:
         return Verdict(False, (
@@ -88,14 +96,14 @@ def refund_eligibility(session: Session, order: Order, now: datetime, settings: 
     if replaced(session, order):
         return Verdict(False, f"R2 refund: order #{order.id} has already been replaced, "
                               "so it can't also be refunded.")
-    if order.status != "delivered" or order.delivered_at is None:
+    if order.status != "delivered" or delivered_on(order) is None:
         hint = {"pending": "it hasn't shipped yet, so you can cancel it instead",
                 "processing": "it hasn't shipped yet, so you can cancel it instead",
                 "shipped": "it is still on its way; once it's delivered you can request a refund",
                 "cancelled": "it was cancelled"}.get(order.status, "")
         return Verdict(False, f"R2 refund: only delivered orders can be refunded; order #{order.id} "
                               f"is {order.status}" + (f" ({hint})." if hint else "."))
-    age = days_since(order.delivered_at, now)
+    age = days_since(delivered_on(order), now)
     if age > settings.refund_window_days:
         return Verdict(False, f"R2 refund window: order #{order.id} was delivered {age} days ago; "
                               f"refunds are allowed within {settings.refund_window_days} days of "
@@ -150,10 +158,10 @@ def replacement_eligibility(session: Session, order: Order, reason: str | None, 
     if refunded(session, order):
         return Verdict(False, f"R4 replacement: order #{order.id} has been refunded, so it can't "
                               "be replaced.")
-    if order.status != "delivered" or order.delivered_at is None:
+    if order.status != "delivered" or delivered_on(order) is None:
         return Verdict(False, f"R4 replacement: only delivered orders can be replaced; order "
                               f"#{order.id} is {order.status}.")
-    age = days_since(order.delivered_at, now)
+    age = days_since(delivered_on(order), now)
     if age > settings.replacement_window_days:
         return Verdict(False, f"R4 replacement window: order #{order.id} was delivered {age} days "
                               f"ago; replacements are possible within "

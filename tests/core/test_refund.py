@@ -124,3 +124,13 @@ def test_settings_change_the_rules(seed, factory, settings):
                                         order("9", 1, "delivered", 6.0, delivered_days_ago=1)]})
     assert run_tool(factory, strict, 1, "issue_refund", order_id="8").status == "denied"
     assert run_tool(factory, strict, 1, "issue_refund", order_id="9").status == "escalated"
+
+
+def test_delivered_order_without_delivery_date_counts_from_the_last_known_date(seed, factory,
+                                                                              settings):
+    recent = order("21", 1, "delivered", 9.0, ordered_days_ago=10)
+    old = order("22", 1, "delivered", 9.0, ordered_days_ago=50)
+    seed({"users": users(1), "orders": [recent, old]})  # no delivered_at: accepted
+    assert run_tool(factory, settings, 1, "issue_refund", order_id="21").status == "success"
+    late = run_tool(factory, settings, 1, "issue_refund", order_id="22")
+    assert late.status == "denied" and "window" in late.reason
