@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     rate_limit_per_user: int = Field(default=120, ge=1)
     rate_limit_per_key: int = Field(default=3000, ge=1)
     max_body_bytes: int = Field(default=64_000, ge=1024)
+    # Portal: login throttling and the retry loop for requests queued while the API was down.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    queue_retry_seconds: float = Field(default=20.0, gt=0)
+
     # Browser origins allowed to call the API directly (none by default; never a wildcard).
     cors_origins: list[str] = Field(default_factory=list)
 

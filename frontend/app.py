@@ -56,8 +56,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         BOOTSTRAP_SERVE_LOCAL=True,
-        LOGIN_MAX_FAILURES=5, LOGIN_WINDOW_SECONDS=300,
-        QUEUE_RETRY_WORKER=True, QUEUE_RETRY_INTERVAL=20.0, QUEUE_RETRY_BACKOFF=5.0,
+        LOGIN_MAX_FAILURES=settings.login_max_failures,
+        LOGIN_WINDOW_SECONDS=settings.login_window_seconds,
+        QUEUE_RETRY_WORKER=True, QUEUE_RETRY_INTERVAL=settings.queue_retry_seconds,
+        QUEUE_RETRY_BACKOFF=5.0,
         INLINE_RETRY_TIMEOUT=min(10.0, settings.api_timeout_seconds),
     )
     app.config.update({k: v for k, v in test_config.items()

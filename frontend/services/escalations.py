@@ -86,6 +86,7 @@ def settle_case(factory: sessionmaker[Session], audit: AuditLog, case_id: int, o
         case.status = outcome
         case.resolution_note = note.strip()
         case.resolved_at = utcnow()
+        case.resolved_by = staff_id
         if case.ticket_id is not None:
             ticket = session.get(Ticket, case.ticket_id)
             if ticket is not None:

@@ -67,10 +67,11 @@ def test_settling_a_case_updates_case_and_ticket_and_is_audited(client, staff, f
     response = staff.post(f"/staff/cases/{BEN_CASE}/settle",
                           {"outcome": outcome, "note": "Approved after review; refund sent."})
     assert response.status_code == 302 and response.headers["Location"] == "/staff/"
-    [(status, note, resolved_at)] = db_execute(
-        factory, "SELECT status, resolution_note, resolved_at FROM escalations WHERE id = :i",
-        i=BEN_CASE)
+    [(status, note, resolved_at, resolved_by)] = db_execute(
+        factory, "SELECT status, resolution_note, resolved_at, resolved_by FROM escalations "
+                 "WHERE id = :i", i=BEN_CASE)
     assert (status, note) == (outcome, "Approved after review; refund sent.") and resolved_at
+    assert resolved_by == 9
     assert db_execute(factory, "SELECT status FROM tickets WHERE id = :i", i=BEN_TICKET) == [
         (outcome,)]
     [event] = AuditLog(shop / "audit.jsonl").read(tool="staff_settle_case")
