@@ -31,7 +31,7 @@ SHOP = {
     "users": users(*range(1, 25)),
     "orders": [
         order("1101", 1, "delivered", 59.99, delivered_days_ago=5),
-        order("1201", 2, "delivered", 20.00, delivered_days_ago=45),
+        order("1201", 2, "delivered", 20.00, delivered_days_ago=45, ordered_days_ago=50),
         order("1301", 3, "delivered", 899.00, delivered_days_ago=2),
         order("1401", 4, "delivered", 15.00, delivered_days_ago=20),
         order("1402", 4, "delivered", 16.00, delivered_days_ago=20),
@@ -44,7 +44,8 @@ SHOP = {
         order("1701", 7, "shipped", 12.00),
         order("1702", 7, "processing", 13.00),
         order("2001", 10, "delivered", 20.00, delivered_days_ago=3),
-        order("2002", 10, "delivered", 21.00, delivered_days_ago=100),
+        order("2002", 10, "delivered", 21.00, delivered_days_ago=100,
+              ordered_days_ago=105),
         order("2003", 10, "shipped", 22.00),
         order("2101", 11, "delivered", 20.00, delivered_days_ago=3),
         order("2102", 11, "delivered", 35.00, delivered_days_ago=4),
@@ -57,7 +58,7 @@ SHOP = {
         order("2602", 16, "delivered", 62.00, delivered_days_ago=5),
         order("2701", 17, "delivered", 19.00, delivered_days_ago=8),
         order("2801", 18, "delivered", 640.00, delivered_days_ago=1),
-        order("2802", 18, "delivered", 10.00, delivered_days_ago=90),
+        order("2802", 18, "delivered", 10.00, delivered_days_ago=90, ordered_days_ago=95),
     ],
     "refunds": [
         {"order_id": "1401", "user_id": 4, "amount": 15.00, "created_at": iso(5)},
