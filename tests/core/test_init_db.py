@@ -101,7 +101,7 @@ def _broken(path_setter):
     (lambda d: d["orders"][0].pop("user_id"), "orders[0].user_id"),
     (lambda d: d["orders"][0].update(user_id=99), "orders[0].user_id"),
     (lambda d: d["orders"][0].update(delivered_at="yesterday"), "orders[0].delivered_at"),
-    (lambda d: d["orders"][0].update(delivered_at="2000-01-01T00:00:00Z"),
+    (lambda d: d["orders"][0].update(delivered_at="2026-13-45T00:00:00Z"),
      "orders[0].delivered_at"),
     (lambda d: d["orders"][0]["items"][0].update(qty=0), "orders[0].items[0].qty"),
     (lambda d: d["users"][1].update(email="not-an-email"), "users[1].email"),
