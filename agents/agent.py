@@ -8,6 +8,7 @@ passed to the tools in the ToolContext; no brain can change it (R9).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 from agents import records
@@ -29,6 +30,14 @@ TOPIC = {"refund": ("refund_policy.md", "refund"),
          "escalate": ("escalation_policy.md", "speaking to a person"),
          }
 MIN_ANSWER_SCORE = 0.3
+# "order 1042" in a question pulls retrieval towards the sections whose examples quote an order
+# number ("How to request a refund"); the question reads the same about "it".
+ORDER_REFERENCE = re.compile(r"(?i)(?:\b(?:my |the |this )?(?:order|purchase)\s*(?:no\.?|number|nr\.?|"
+                             r"#)?\s*#?\s*\d{3,12}\b|#\s?\d{3,12}\b)")
+
+
+def as_policy_query(text: str) -> str:
+    return ORDER_REFERENCE.sub("it", text)
 
 
 class SupportAgent:
@@ -101,7 +110,7 @@ class SupportAgent:
         answer = None
         result = outcome.result
         if outcome.intent == "policy_question" and outcome.action == "none":
-            sources = self.retrieve("policy_question", u.text)
+            sources = self.retrieve("policy_question", as_policy_query(u.text))
             if sources and sources[0]["score"] >= MIN_ANSWER_SCORE:
                 answer = outcome.extra.get("answer") or excerpt(sources[0]["text"])
                 result = replace(result, reason=f"Answered from {sources[0]['source']} — "
@@ -110,6 +119,18 @@ class SupportAgent:
                 answer = outcome.extra.get("answer") or (
                     "I couldn't find that in our policies. I can connect you with a person "
                     "if you'd like — just say so.")
+                sources = []
+        elif (outcome.intent in ACTION_INTENTS and outcome.action == "none"
+              and result.status == "needs_info" and "asked as a question" in u.signals):
+            # A question about an action: answer it from the policy and offer to act (R10).
+            sources = self.retrieve("policy_question", as_policy_query(u.text), k=2)
+            if sources and sources[0]["score"] >= MIN_ANSWER_SCORE:
+                verb = {"refund": "refund", "cancel": "cancel",
+                        "replacement": "send a replacement for"}[outcome.intent]
+                which = f"order #{outcome.order_id}" if outcome.order_id else "your order"
+                answer = (f"{excerpt(sources[0]['text'])} If you'd like me to {verb} {which} "
+                          "now, just reply “yes”.")
+            else:
                 sources = []
         elif outcome.intent in (*ACTION_INTENTS, "status"):
             # Cite the rule that decided, found by its explanation alone: the customer's own

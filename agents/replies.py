@@ -54,6 +54,9 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     if answer is not None:  # policy question
         return f"{answer} {cite}".strip()
     if action == "none" and status == "success":
+        if u.negative:
+            return (f"No problem, {first} — I haven't changed anything. Is there anything else I "
+                    "can help with?")
         if u.is_greeting:
             return (f"Hi {first}! I can help with refunds, cancellations, replacements, order "
                     "status, or put you in touch with a person. What can I do for you?")

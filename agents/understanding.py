@@ -30,6 +30,15 @@ NEGATION = re.compile(
     r"getting|get)\s+){0,2})$")
 HEDGE = re.compile(r"(?i)\b(?:maybe|perhaps|might|thinking (?:about|of)|considering|"
                    r"not sure|unsure|should i|wondering (?:if|whether)|in case|what if)\b")
+# A question about how an action works ("what's the refund window for order 1042?", "would I
+# get a refund if I sent it back?") is not a request to act: R10 asks before doing anything.
+# Polite requests ("can I get a refund…?", "could you cancel…?") are not in this list.
+INFO_QUESTION = re.compile(
+    r"(?i)^\s*(?:(?:so|and|but|ok|okay|hi|hello|hey|quick question)[,:\s]+)?"
+    r"(?:what(?:'s| is| are| was| happens| would)|how (?:long|many|much|soon|quickly|does)|"
+    r"when (?:will|would|do|does)|would (?:i|it|that|a|my)|will (?:i|it|that|a|my)|"
+    r"is (?:it|there|this|that|order|my)|are (?:there|refunds|replacements)|does|do i|if (?:i|we))\b")
+GO_AHEAD = re.compile(r"(?i)\b(?:please do|go ahead|do it|if so|if you can|if possible)\b")
 QUESTION_START = re.compile(r"(?i)^\s*(?:how|what|when|can i|can you|do you|does|is it|is there|"
                             r"are|will|would|which|where can|who)\b")
 # Starts with a greeting; is_greeting also needs the rest to be courtesy ("hi there", "hello team").
@@ -115,10 +124,13 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
 
     refund_words, replace_words = asks_for(REFUND_WORDS, text), asks_for(REPLACE_WORDS, text)
     asks_question = QUESTION_START.match(text) or text.rstrip().endswith("?")
-    if intent == "replacement" and refund_words and not replace_words and not asks_question:
+    # Explicit wording backs the classifier up (or corrects refund <-> replacement).
+    if intent in ("refund", "replacement") and refund_words and not replace_words \
+            and not asks_question:
         intent, confidence = "refund", max(probs.get("refund", 0), 0.75)
         signals.append("explicit refund wording")
-    elif intent == "refund" and replace_words and not refund_words and not asks_question:
+    elif intent in ("refund", "replacement") and replace_words and not refund_words \
+            and not asks_question:
         intent, confidence = "replacement", max(probs.get("replacement", 0), 0.75)
         signals.append("explicit replacement wording")
 
@@ -129,6 +141,10 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     if intent in ACTION_INTENTS and HEDGE.search(text):
         confidence *= 0.55
         signals.append("hedged")
+    elif intent in ACTION_INTENTS and INFO_QUESTION.match(text) and asks_question \
+            and not GO_AHEAD.search(text):
+        confidence *= 0.55
+        signals.append("asked as a question")
 
     requested = intent
     if human:

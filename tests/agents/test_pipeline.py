@@ -59,6 +59,9 @@ SHOP = {
         order("2701", 17, "delivered", 19.00, delivered_days_ago=8),
         order("2801", 18, "delivered", 640.00, delivered_days_ago=1),
         order("2802", 18, "delivered", 10.00, delivered_days_ago=90, ordered_days_ago=95),
+        order("2901", 19, "delivered", 33.00, delivered_days_ago=6),
+        order("2902", 19, "delivered", 34.00, delivered_days_ago=7),
+        order("2903", 19, "pending", 35.00),
     ],
     "refunds": [
         {"order_id": "1401", "user_id": 4, "amount": 15.00, "created_at": iso(5)},
@@ -352,7 +355,38 @@ def test_declining_a_confirmation_changes_nothing(agent, shop):
     assert first["action_result"]["status"] == "needs_info"
     second = agent.resolve(13, "no, forget it", first["conversation_id"])
     assert second["action"] == "none"
+    assert "haven't changed anything" in second["response"]
     assert refund_rows(shop, user_id=13) == []
+
+
+@pytest.mark.parametrize("question,order_id", [
+    ("what's the refund window for order 2901?", "2901"),
+    ("would I get a refund if I sent back order 2902?", "2902"),
+    ("is there a fee if I cancel order 2903?", "2903"),
+    ("how long does a refund take for order 2901?", "2901"),
+    ("does order 2902 qualify for a replacement?", "2902"),
+])
+def test_a_question_about_an_action_is_answered_not_acted_on(agent, shop, question, order_id):
+    reply = agent.resolve(19, question)
+    assert reply["action"] == "none"
+    assert refund_rows(shop, user_id=19) == [] and replacement_rows(shop, 19) == []
+    assert order_row(shop, "2903")["status"] == "pending"
+    assert_sources(reply)
+    if reply["intent"] != "policy_question":
+        # Read as a request put as a question: answered from the policy, and R10 asks first.
+        assert reply["action_result"]["status"] == "needs_info" and reply["confidence"] < 0.6
+        assert f"#{order_id}" in reply["response"] and "“yes”" in reply["response"]
+
+
+def test_yes_after_a_question_about_an_action_runs_it(agent, shop):
+    first = agent.resolve(19, "what's the refund window for order 2901?")
+    assert first["intent"] == "refund" and first["action"] == "none"
+    assert first["policy_sources"][0]["section"] == "Refund window"
+    assert "30 days" in first["response"]
+    assert refund_rows(shop, order_id="2901") == []
+    second = agent.resolve(19, "yes please", first["conversation_id"])
+    assert (second["action"], second["order_id"]) == ("issue_refund", "2901")
+    assert refund_rows(shop, order_id="2901") == [("2901", 3300, "refund")]
 
 
 def test_replacement_without_a_reason_asks_for_it_then_completes(agent, shop):
