@@ -70,7 +70,9 @@ class SupportAgent:
         ctx = ToolContext(user_id=user_id, settings=self.settings, confidence=u.confidence,
                           request_id=request_id, conversation_id=turn.conversation_id,
                           ticket_id=turn.ticket_id)
-        ctx.summary = handoff_summary(turn.user_name, user_id, u, u.order_id, "none", None)
+        earlier = [h["user"] for h in history if h.get("user")]
+        ctx.summary = handoff_summary(turn.user_name, user_id, u, u.order_id, "none", None,
+                                      earlier)
 
         mode, outcome = "offline", None
         if declined:
@@ -91,7 +93,8 @@ class SupportAgent:
         summary = None
         if response["escalated"]:
             summary = outcome.extra.get("summary") or handoff_summary(
-                turn.user_name, user_id, u, outcome.order_id, outcome.action, outcome.result)
+                turn.user_name, user_id, u, outcome.order_id, outcome.action, outcome.result,
+                earlier)
         state = {"pending": outcome.pending,
                  "history": (history + [{"user": redact(text)[:500], "intent": outcome.intent,
                                          "action": outcome.action,

@@ -106,8 +106,12 @@ def _status_text(order: dict) -> str:
 
 
 def handoff_summary(name: str, user_id: int, u: Understanding, order_id: str | None,
-                    action: str, result: ToolResult | None) -> str:
-    """What a human needs to pick the case up without re-reading everything (templated)."""
+                    action: str, result: ToolResult | None,
+                    earlier: list[str] | None = None) -> str:
+    """What a human needs to pick the case up without re-reading everything (templated).
+
+    `earlier`: the customer's previous messages in this conversation, so a follow-up such as
+    "it's order 1042" still shows what was asked for in the first place."""
     from agents.entities import mood_label
     from audit.redact import redact
 
@@ -115,7 +119,8 @@ def handoff_summary(name: str, user_id: int, u: Understanding, order_id: str | N
            else "no automatic action")
     signals = ", ".join(u.frustration.signals) or "none"
     return (f"Customer: {name} (user {user_id}). Order: {('#' + order_id) if order_id else 'none'}."
-            f"\nAsked: \"{redact(u.text)[:500]}\""
+            + "".join(f"\nEarlier: \"{redact(t)[:300]}\"" for t in (earlier or [])[-3:])
+            + f"\nAsked: \"{redact(u.text)[:500]}\""
             f"\nUnderstood: {u.requested_intent} (confidence {u.confidence:.2f})."
             f"\nAgent did: {did}"
             f"\nMood: {mood_label(u.frustration)} (signals: {signals}).")

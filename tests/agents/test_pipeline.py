@@ -62,6 +62,8 @@ SHOP = {
         order("2901", 19, "delivered", 33.00, delivered_days_ago=6),
         order("2902", 19, "delivered", 34.00, delivered_days_ago=7),
         order("2903", 19, "pending", 35.00),
+        order("3001", 20, "delivered", 700.00, delivered_days_ago=2),
+        order("3002", 20, "delivered", 20.00, delivered_days_ago=3),
     ],
     "refunds": [
         {"order_id": "1401", "user_id": 4, "amount": 15.00, "created_at": iso(5)},
@@ -335,6 +337,20 @@ def test_follow_up_completes_a_pending_request_on_another_agent_instance(agent, 
         roles = [m.role for m in s.scalars(select(Message).where(
             Message.conversation_id == conv.id).order_by(Message.id))]
     assert roles == ["user", "assistant", "user", "assistant"]
+
+
+def test_handoff_summary_after_a_follow_up_shows_the_whole_request(agent, shop):
+    first = agent.resolve(20, "I'd like my money back please, my number is 555 123 4567")
+    assert first["action_result"]["status"] == "needs_info"
+    second = agent.resolve(20, "it's order 3001", first["conversation_id"])
+    assert second["action_result"]["status"] == "escalated" and second["order_id"] == "3001"
+    [case] = cases(shop, 20)
+    assert (case["kind"], case["order_id"], case["ticket_id"]) == ("high_value", "3001",
+                                                                 first["ticket_id"])
+    assert "Earlier: \"I'd like my money back please, my number is [PHONE]\"" in case["summary"]
+    assert "Asked: \"it's order 3001\"" in case["summary"]
+    assert "555 123 4567" not in case["summary"]
+    assert refund_rows(shop, user_id=20) == []
 
 
 def test_hedged_request_asks_first_then_yes_runs_it(agent, shop):
