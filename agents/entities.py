@@ -127,7 +127,10 @@ def extract_order_id(text: str) -> str | None:
     phone_spans = [m.span() for m in DIGIT_GROUPS.finditer(text)
                    if len(re.sub(r"\D", "", m.group())) >= 7]
     for match in BARE_NUMBER.finditer(text):
-        number, before, after = match.group(1), text[:match.start()], text[match.end():]
+        # Only the words right next to the number matter (and whole-text slices are quadratic).
+        number = match.group(1)
+        before = text[max(0, match.start() - 60):match.start()]
+        after = text[match.end():match.end() + 30]
         if any(start <= match.start() < end for start, end in phone_spans):
             continue
         if NOT_AN_ORDER_AFTER.match(after) or NOT_AN_ORDER_BEFORE.search(before):

@@ -112,7 +112,8 @@ def courtesy_only(text: str) -> bool:
 
 def asks_for(pattern: re.Pattern, text: str) -> bool:
     """The pattern occurs at least once without a negation just before it."""
-    return any(not NEGATION.search(text[:m.start()]) for m in pattern.finditer(text))
+    return any(not NEGATION.search(text[max(0, m.start() - 80):m.start()])
+               for m in pattern.finditer(text))
 
 
 def refine(text: str, probs: dict[str, float]) -> Understanding:
