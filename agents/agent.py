@@ -140,7 +140,12 @@ class SupportAgent:
             # words pull every refund answer towards "How to request a refund".
             sources = self.retrieve(outcome.intent, plain(result.reason), k=2)
         elif outcome.intent == "escalate":
-            sources = self.retrieve(outcome.intent, plain(result.reason) + " " + u.text, k=2)
+            # Cite why it was escalated; the customer's own words (say, about a refund) would
+            # pull in unrelated sections such as "Refunds that need approval".
+            why = ("I want to talk to a real person." if u.wants_human else
+                   "very frustrated or upset customer, escalated automatically with high "
+                   "priority" if u.frustration.very_frustrated else u.text)
+            sources = self.retrieve(outcome.intent, why, k=2)
         else:
             sources = []
         text = outcome.extra.get("reply") if mode == "llm" else None

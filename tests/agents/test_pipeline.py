@@ -234,6 +234,8 @@ def test_asking_for_a_human_escalates_with_a_handoff_summary(agent, shop):
     assert (reply["intent"], reply["action"]) == ("escalate", "escalate_case")
     assert reply["action_result"]["status"] == "escalated" and reply["escalated"] is True
     assert ticket(shop, reply["ticket_id"])["status"] == "escalated"
+    assert_sources(reply, "escalation_policy.md")
+    assert reply["policy_sources"][0]["section"] == "Asking to speak to a person"
     [case] = cases(shop, 14)
     assert (case["kind"], case["priority"], case["order_id"]) == ("human_request", "normal", "2401")
     summary = case["summary"]
@@ -253,6 +255,7 @@ def test_very_frustrated_customer_is_escalated_with_high_priority(agent, shop):
     [case] = cases(shop, 15)
     assert (case["kind"], case["priority"], case["order_id"]) == ("frustration", "high", "2501")
     assert "very frustrated" in case["summary"]
+    assert reply["policy_sources"][0]["section"] == "When you're frustrated with us"
     assert refund_rows(shop, user_id=15) == []
     assert ticket(shop, reply["ticket_id"])["status"] == "escalated"
 
