@@ -14,7 +14,7 @@ from dataclasses import replace
 from agents import records
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.replies import compose, excerpt, handoff_summary, plain
-from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding
+from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding, courtesy_only
 from audit.redact import redact
 from config import Settings
 from tools.base import ToolContext, ToolResult
@@ -30,6 +30,9 @@ TOPIC = {"refund": ("refund_policy.md", "refund"),
          "escalate": ("escalation_policy.md", "speaking to a person"),
          }
 MIN_ANSWER_SCORE = 0.3
+# Out-of-scope messages ("how do I reset my password?") often have an FAQ answer; only a close
+# match is offered (off-topic chatter scores below 0.4, real FAQ matches above 0.5).
+OTHER_ANSWER_SCORE = 0.5
 # "order 1042" in a question pulls retrieval towards the sections whose examples quote an order
 # number ("How to request a refund"); the question reads the same about "it".
 ORDER_REFERENCE = re.compile(r"(?i)(?:\b(?:my |the |this )?(?:order|purchase)\s*(?:no\.?|number|nr\.?|"
@@ -133,6 +136,13 @@ class SupportAgent:
                 which = f"order #{outcome.order_id}" if outcome.order_id else "your order"
                 answer = (f"{excerpt(sources[0]['text'])} If you'd like me to {verb} {which} "
                           "now, just reply “yes”.")
+            else:
+                sources = []
+        elif (outcome.intent == "other" and outcome.action == "none" and result.status == "success"
+              and not (u.is_greeting or u.is_thanks or u.negative or courtesy_only(u.text))):
+            sources = self.retrieve("policy_question", as_policy_query(u.text), k=2)
+            if sources and sources[0]["score"] >= OTHER_ANSWER_SCORE:
+                answer = excerpt(sources[0]["text"])
             else:
                 sources = []
         elif outcome.intent in (*ACTION_INTENTS, "status"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agents.understanding import Understanding
+from agents.understanding import Understanding, courtesy_only
 from tools.base import ToolResult
 
 RULE_PREFIX = re.compile(r"^R\d+[a-z]? [\w\- ]+?: ")
@@ -62,6 +62,8 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
                     "status, or put you in touch with a person. What can I do for you?")
         if u.is_thanks:
             return f"You're welcome, {first}! Is there anything else I can help with?"
+        if courtesy_only(u.text):  # "ok cool", "bye", "got it"
+            return f"Great, {first}. Is there anything else I can help with?"
         return (f"I'm not sure I can help with that here, {first}. I can handle refunds, "
                 "cancellations, replacements and order status, answer policy questions, or "
                 "connect you with a person.")

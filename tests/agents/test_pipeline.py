@@ -282,6 +282,29 @@ def test_greeting_is_other_with_no_action(agent, shop):
     assert audit_lines(shop, conversation_id=reply["conversation_id"]) == []
 
 
+@pytest.mark.parametrize("text,section", [
+    ("how do I reset my password?", "How do I reset my password?"),
+    ("can I change the delivery address for order 2201?", "Changing your shipping address"),
+])
+def test_out_of_scope_question_with_an_faq_answer_gets_it(agent, shop, text, section):
+    reply = agent.resolve(17, text)
+    assert reply["action"] == "none" and reply["intent"] in ("other", "policy_question")
+    assert reply["policy_sources"][0]["section"] == section
+    assert "I'm not sure I can help" not in reply["response"]
+    assert audit_lines(shop, conversation_id=reply["conversation_id"]) == []
+
+
+@pytest.mark.parametrize("text,start", [
+    ("What's the capital of France?", "I'm not sure I can help with that here"),
+    ("thanks, that's all", "You're welcome"),
+    ("ok cool", "Great, User."),
+])
+def test_chit_chat_and_off_topic_get_no_policy(agent, text, start):
+    reply = agent.resolve(17, text)
+    assert (reply["intent"], reply["action"], reply["policy_sources"]) == ("other", "none", [])
+    assert reply["response"].startswith(start)
+
+
 # --- R7: which order --------------------------------------------------------------------------
 
 def test_no_order_number_and_one_qualifying_order_acts_on_it(agent, shop):
