@@ -45,17 +45,23 @@ class PolicyIndex:
     def load_or_build(cls, policies_dir: Path, index_dir: Path, embedder) -> PolicyIndex:
         policies_dir, index_dir = Path(policies_dir), Path(index_dir)
         digest = content_hash(policies_dir)
+        store = cls._load_saved(index_dir, embedder, digest) or cls._build(
+            policies_dir, index_dir, embedder, digest)
+        return cls(policies_dir, index_dir, embedder, store, digest)
+
+    @staticmethod
+    def _load_saved(index_dir: Path, embedder, digest: str) -> FAISS | None:
+        """The index saved under index_dir if it was built from exactly these policies."""
         saved = index_dir / HASH_FILE
-        if saved.exists() and saved.read_text().strip() == digest:
-            try:
-                store = FAISS.load_local(str(index_dir), embedder,
-                                         allow_dangerous_deserialization=True,  # our own file
-                                         distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
-                return cls(policies_dir, index_dir, embedder, store, digest)
-            except Exception:
-                log.warning("saved policy index unreadable; rebuilding", exc_info=True)
-        return cls(policies_dir, index_dir, embedder, cls._build(policies_dir, index_dir, embedder,
-                                                                 digest), digest)
+        try:
+            if not saved.exists() or saved.read_text().strip() != digest:
+                return None
+            return FAISS.load_local(str(index_dir), embedder,
+                                    allow_dangerous_deserialization=True,  # our own file
+                                    distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
+        except Exception:  # half-swapped by another process, or unreadable: rebuild
+            log.warning("saved policy index unreadable; rebuilding", exc_info=True)
+            return None
 
     @staticmethod
     def _build(policies_dir: Path, index_dir: Path, embedder, digest: str) -> FAISS:
@@ -88,7 +94,10 @@ class PolicyIndex:
             digest = content_hash(self.policies_dir)
             if digest == self.digest and not force:
                 return False
-            self._store = self._build(self.policies_dir, self.index_dir, self.embedder, digest)
+            # Another worker may already have rebuilt it for this change: load theirs if so.
+            store = None if force else self._load_saved(self.index_dir, self.embedder, digest)
+            self._store = store or self._build(self.policies_dir, self.index_dir, self.embedder,
+                                               digest)
             self.digest = digest
             return True
 

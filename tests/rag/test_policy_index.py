@@ -160,6 +160,26 @@ def test_a_changed_policy_file_is_picked_up_by_a_running_index_and_at_start_up(
     assert top["section"] == "Carrier pigeon delivery" and "within 11 days" in top["text"]
 
 
+def test_a_worker_loads_the_index_another_worker_rebuilt(embedder, tmp_path, monkeypatch):
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    shutil.copy(POLICIES / "faqs.md", policies / "faqs.md")
+    index_dir = tmp_path / "index"
+    worker_a = PolicyIndex.load_or_build(policies, index_dir, embedder)
+    worker_b = PolicyIndex.load_or_build(policies, index_dir, embedder)
+    with (policies / "faqs.md").open("a", encoding="utf-8") as fh:
+        fh.write("\n## Do you sell telescopes?\n\nYes, refractors and reflectors since 2020.\n")
+    monkeypatch.setattr(policy_index, "RECHECK_SECONDS", 0.0)
+    assert worker_a.search("do you sell telescopes", k=1)[0]["section"] == "Do you sell telescopes?"
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("worker B should load worker A's rebuilt index")
+
+    monkeypatch.setattr(PolicyIndex, "_build", staticmethod(no_rebuild))
+    assert worker_b.search("do you sell telescopes", k=1)[0]["section"] == "Do you sell telescopes?"
+    assert worker_b.digest == worker_a.digest == content_hash(policies)
+
+
 def test_unchanged_policies_are_not_rebuilt_by_search(index, monkeypatch):
     monkeypatch.setattr(policy_index, "RECHECK_SECONDS", 0.0)
     calls = []
