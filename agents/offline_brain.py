@@ -37,10 +37,12 @@ def _pending(u: Understanding, awaiting: str, order_id: str | None = None) -> di
 
 def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner) -> Outcome:
     if u.intent == "escalate":
-        kind = "human_request" if u.wants_human else (
-            "frustration" if u.frustration.very_frustrated else "human_request")
-        reason = ("Customer asked for a person" if u.wants_human
-                  else "Customer is very frustrated" if u.frustration.very_frustrated
+        # R6: a very frustrated customer gets high priority even when they also ask for a person.
+        very = u.frustration.very_frustrated
+        kind = "frustration" if very else "human_request"
+        reason = ("Customer asked for a person and is very frustrated" if u.wants_human and very
+                  else "Customer asked for a person" if u.wants_human
+                  else "Customer is very frustrated" if very
                   else "Customer complaint")
         result = runner.invoke("escalate_case", ctx, reason=reason, order_id=u.order_id,
                                kind=kind)

@@ -260,6 +260,14 @@ def test_very_frustrated_customer_is_escalated_with_high_priority(agent, shop):
     assert ticket(shop, reply["ticket_id"])["status"] == "escalated"
 
 
+def test_very_frustrated_customer_asking_for_a_manager_gets_high_priority(agent, shop):
+    reply = agent.resolve(21, "THIS IS RIDICULOUS!!! I've written three times already. I want to "
+                              "speak to a manager NOW")
+    assert reply["action"] == "escalate_case" and reply["action_result"]["priority"] == "high"
+    [case] = cases(shop, 21)
+    assert (case["kind"], case["priority"]) == ("frustration", "high")
+
+
 # --- no action: policy questions and chit-chat ------------------------------------------------
 
 def test_policy_question_is_answered_with_sources_and_no_action(agent, shop):
