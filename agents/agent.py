@@ -161,10 +161,7 @@ class SupportAgent:
         text = outcome.extra.get("reply") if mode == "llm" else None
         if not text:
             text = compose(turn.user_name, u, outcome.action, result, sources, answer=answer)
-        # SPEC: `reason` is the rule's explanation. A tool's details must not overwrite it
-        # (create_replacement's details carry the item's reason, e.g. "damaged").
-        action_result = {**result.as_action_result(), "status": result.status,
-                         "reason": result.reason}
+        action_result = result.as_action_result()
         escalated = result.status == "escalated" or bool(result.details.get("escalated"))
         return {
             "conversation_id": turn.conversation_id,

@@ -39,8 +39,10 @@ class ToolResult:
     order_id: str | None = None
 
     def as_action_result(self) -> dict[str, Any]:
-        """The SPEC's `action_result`: status and reason, then the details flattened in."""
-        return {"status": self.status, "reason": self.reason, **self.details}
+        """The SPEC's `action_result`: status and reason (which no detail may overwrite), then
+        the details flattened in."""
+        extra = {k: v for k, v in self.details.items() if k not in ("status", "reason")}
+        return {"status": self.status, "reason": self.reason, **extra}
 
 
 def not_found(order_id: str | None) -> ToolResult:

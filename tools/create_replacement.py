@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -39,7 +40,8 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
             "R4 replacement: replacements are for damaged, defective or wrong items. What is "
             f"wrong with the item from order #{order.id}?"), order_id=order.id)
 
-    new_order = Order(id=f"{order.id}-R", user_id=ctx.user_id, status="processing",
+    new_id = f"{order.id}-R" if len(order.id) <= 38 else f"R-{uuid.uuid4().hex[:20]}"
+    new_order = Order(id=new_id, user_id=ctx.user_id, status="processing",
                       total_cents=0, ordered_at=ctx.now, replacement_for=order.id,
                       items=[OrderItem(sku=i.sku, name=i.name, qty=i.qty, price_cents=i.price_cents)
                              for i in order.items])
@@ -53,5 +55,5 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
         "success",
         f"R4 replacement: the {label} item from order #{order.id} qualifies for a free "
         f"replacement; it ships as new order #{new_order.id} at no cost.",
-        {"replacement_order_id": new_order.id, "reason": args.reason},
+        {"replacement_order_id": new_order.id, "replacement_reason": args.reason},
         order_id=order.id)

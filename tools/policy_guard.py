@@ -96,6 +96,10 @@ def refund_eligibility(session: Session, order: Order, now: datetime, settings: 
     if replaced(session, order):
         return Verdict(False, f"R2 refund: order #{order.id} has already been replaced, "
                               "so it can't also be refunded.")
+    if order.replacement_for is not None or order.total_cents == 0:
+        return Verdict(False, f"R2 refund: order #{order.id} was a free replacement "
+                              f"({fmt(order.total_cents)}), so there is nothing to refund. If it "
+                              "has a problem too, ask for a person and we'll sort it out.")
     if order.status != "delivered" or delivered_on(order) is None:
         hint = {"pending": "it hasn't shipped yet, so you can cancel it instead",
                 "processing": "it hasn't shipped yet, so you can cancel it instead",
@@ -140,7 +144,12 @@ def high_value(order: Order, settings: Settings) -> Verdict:
 
 
 def cancel_eligibility(order: Order) -> Verdict:
-    """R3."""
+    """R3. A free replacement is not cancelled by the agent: cancelling it would leave the
+    customer with neither the item nor a refund (the original stays marked as replaced)."""
+    if order.status in ("pending", "processing") and order.replacement_for is not None:
+        return Verdict(False, f"R3 cancel: order #{order.id} is the free replacement for order "
+                              f"#{order.replacement_for}; there is nothing to refund. If you no "
+                              "longer need it, ask for a person and we'll sort it out.")
     if order.status in ("pending", "processing"):
         return ALLOWED
     if order.status == "cancelled":

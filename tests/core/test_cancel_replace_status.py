@@ -145,3 +145,31 @@ def test_invalid_arguments_are_an_error_and_change_nothing(shop, factory, settin
     with transaction(factory) as s:
         assert s.scalars(select(Refund)).first() is None
     assert iso(0)
+
+
+def test_replacement_result_keeps_the_rule_reason(shop, factory, settings):
+    result = run_tool(factory, settings, 1, "create_replacement", order_id="13", reason="damaged")
+    action_result = result.as_action_result()
+    assert action_result["reason"].startswith("R4") and action_result["replacement_reason"] == "damaged"
+
+
+def test_free_replacement_order_is_neither_refunded_nor_cancelled(shop, factory, settings):
+    new_id = run_tool(factory, settings, 1, "create_replacement", order_id="13",
+                      reason="defective").details["replacement_order_id"]
+    cancel = run_tool(factory, settings, 1, "cancel_order", order_id=new_id)
+    assert cancel.status == "denied" and "free replacement" in cancel.reason
+    assert order_status(factory, new_id) == "processing"
+    with transaction(factory) as s:
+        new = s.get(Order, new_id)
+        new.status, new.delivered_at = "delivered", new.ordered_at
+    refund = run_tool(factory, settings, 1, "issue_refund", order_id=new_id)
+    assert refund.status == "denied" and "nothing to refund" in refund.reason
+    assert refunds(factory) == 0  # no $0 refund eating into the fraud limit
+
+
+def test_replacement_of_a_long_order_id_fits_the_column(seed, factory, settings):
+    long_id = "9" * 40
+    seed({"users": users(1), "orders": [order(long_id, 1, "delivered", 5, delivered_days_ago=1)]})
+    result = run_tool(factory, settings, 1, "create_replacement", order_id=long_id,
+                      reason="wrong_item")
+    assert result.status == "success" and len(result.details["replacement_order_id"]) <= 40
