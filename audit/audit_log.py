@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ class AuditLog:
         if unknown:
             raise ValueError(f"unknown audit fields: {sorted(unknown)}")
         line = {name: record.get(name) for name in FIELDS}
-        line["ts"] = line["ts"] or datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        line["ts"] = line["ts"] or datetime.now(UTC).isoformat(timespec="milliseconds")
         line["reason"] = redact_obj(line["reason"])
         line["details"] = redact_obj(line["details"] or {})
         data = (json.dumps(line, default=str, ensure_ascii=False) + "\n").encode("utf-8")

@@ -6,7 +6,7 @@ Errors name the bad field as `orders[3].status`, so whoever wrote the file can f
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -31,7 +31,7 @@ def utc_naive(value: object) -> datetime | None:
     else:
         raise ValueError("must be an ISO 8601 date-time string")
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

@@ -7,8 +7,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
 from db.fixture_schema import Fixture, FixtureError
-from db.models import (Base, Conversation, EscalationCase, IdempotencyRecord, Message, Order,
-                       OrderItem, Refund, Replacement, Ticket, User)
+from db.models import (
+    Base,
+    Conversation,
+    EscalationCase,
+    IdempotencyRecord,
+    Message,
+    Order,
+    OrderItem,
+    Refund,
+    Replacement,
+    Ticket,
+    User,
+)
 from db.passwords import hash_password
 
 # Children before parents, so a reset never trips a foreign key.

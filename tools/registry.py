@@ -17,8 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.audit_log import AuditLog
 from db.engine import transaction
-from tools import (cancel_order, create_replacement, escalate_case, find_orders, get_order_status,
-                   issue_refund)
+from tools import (
+    cancel_order,
+    create_replacement,
+    escalate_case,
+    find_orders,
+    get_order_status,
+    issue_refund,
+)
 from tools.base import ToolContext, ToolResult
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from db.engine import transaction
 from db.models import EscalationCase, Refund
-from tests.api.conftest import KEY, resolve
+from tests.api.conftest import resolve
 
 SPEC_KEYS = {"conversation_id", "ticket_id", "intent", "confidence", "order_id", "action",
              "action_result", "response", "policy_sources", "escalated", "mode"}
