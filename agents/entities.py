@@ -1,8 +1,9 @@
 """Entities from customer text: the order number, the reason, and how frustrated they are.
 
-Order numbers are 3-12 digits. A number counts when it is introduced as an order
-("#1042", "order 1042", "order no. 1042", "my order number is 1042") or, failing
-that, when it stands alone ("it's 1042") and is not a price, a quantity, a date,
+A number counts as an order number when it is introduced as an order ("#1042",
+"order 1042", "order no. 1042", "my order number is 1042"; then it may be short or
+carry letters: "order 7", "order A-100", "order 7101-R") or, failing that, when a
+3-12 digit number stands alone ("it's 1042") and is not a price, a quantity, a date,
 a year, a phone number or a count of days.
 """
 
@@ -11,11 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audit.redact import is_bare_phone
+
+# An id introduced as an order may be short ("order 7") or carry letters ("A-100", "7101-R").
+ORDER_ID = r"(\d{1,12}(?:-[A-Za-z0-9]{1,8})?|[A-Za-z]{1,4}-?\d{1,12}(?:-[A-Za-z0-9]{1,8})?)(?![\w\-])"
 KEYED_ORDER = re.compile(
     r"(?ix)(?:\border|\bord|\bpurchase|\bpackage|\bparcel|\bshipment)s?"
     r"(?:\s*(?:no\.?|nr\.?|num(?:ber)?|id|\#|ref(?:erence)?)\b\.?)?"
-    r"(?:\s*(?:is|was|:|=|-))?\s*\#?\s*(\d{3,12})\b")
-HASH_ORDER = re.compile(r"#\s?(\d{3,12})\b")
+    r"(?:\s*(?:is|was|:|=|-))?\s*(?:\#\s?)?" + ORDER_ID)
+HASH_ORDER = re.compile(r"#\s?" + ORDER_ID)
 BARE_NUMBER = re.compile(r"(?<![\w$€£.,:/\-+])(\d{3,12})(?![\w%]|[.,:/\-]\d)")
 NOT_AN_ORDER_AFTER = re.compile(
     r"(?i)^\s*(?:days?|weeks?|months?|years?|hours?|mins?|minutes?|items?|pcs|pieces|units?|"
@@ -121,8 +126,10 @@ class Frustration:
 
 def extract_order_id(text: str) -> str | None:
     for pattern in (KEYED_ORDER, HASH_ORDER):
-        match = pattern.search(text)
-        if match:
+        for match in pattern.finditer(text):
+            # "my order 2 days ago", "order 3 items": a count, not an order number
+            if NOT_AN_ORDER_AFTER.match(text[match.end():match.end() + 30]):
+                continue
             return match.group(1)
     phone_spans = [m.span() for m in DIGIT_GROUPS.finditer(text)
                    if len(re.sub(r"\D", "", m.group())) >= 7]
@@ -137,7 +144,9 @@ def extract_order_id(text: str) -> str | None:
             continue
         if len(number) == 4 and 1900 <= int(number) <= 2099:
             continue  # a year
-        if len(number) in (10, 11) and re.search(r"(?i)(phone|call|text|mobile|cell)", before[-25:]):
+        if len(number) in (10, 11) and (
+                re.search(r"(?i)(phone|call|text|mobile|cell)", before[-25:])
+                or is_bare_phone(text, match.start())):
             continue
         return number
     return None

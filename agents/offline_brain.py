@@ -6,15 +6,13 @@ the policy guard's call, inside the tool.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from agents.understanding import ACTION_INTENTS, Understanding
+from agents.understanding import ACTION_INTENTS, STATUS_WORDS, Understanding
 from tools import policy_guard as guard
 from tools.base import ToolContext, ToolResult
 from tools.registry import ToolRunner
 
-STATUS_WORDS = re.compile(r"(?i)\b(?:where|track\w*|status|arriv\w*|deliver\w*|ship\w*|when)\b")
 TOOL_FOR_INTENT = {"refund": "issue_refund", "cancel": "cancel_order",
                    "replacement": "create_replacement", "status": "get_order_status"}
 
@@ -74,7 +72,9 @@ def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner) -> Outcome:
                 pending = _pending(u, "order", None)
             elif u.intent == "replacement" and u.reason is None:
                 pending = _pending(u, "reason", result.order_id)
-        return Outcome(u.intent, u.confidence, result.order_id or order_id, tool, result,
+        # R7: an order number the customer does not have means no action was taken.
+        action = "none" if result.details.get("found") is False else tool
+        return Outcome(u.intent, u.confidence, result.order_id or order_id, action, result,
                        pending=pending)
 
     # policy_question and other: nothing to do in the shop, so no tool call.

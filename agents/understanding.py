@@ -62,7 +62,19 @@ THANKS = re.compile(r"(?i)\b(?:thanks?|thank you|thx|ty|cheers|appreciate it|gre
 AFFIRM = re.compile(r"(?i)^\s*(?:yes|yeah|yep|yup|y|sure|correct|right|confirm(?:ed)?|"
                     r"please do|do it|go ahead|ok(?:ay)?|that'?s (?:right|correct)|"
                     r"absolutely|definitely|please)\b")
-DENY = re.compile(r"(?i)^\s*(?:no|nope|nah|never ?mind|cancel that|don'?t|stop|forget it)\b")
+# "no" declines, but "no. 13101" / "no 13101" is an order number.
+DENY = re.compile(r"(?i)^\s*(?:(?:no|nope|nah)\b(?![\s.:#]*\d)|never ?mind\b|cancel that\b|"
+                  r"don'?t\b|stop\b|forget it\b)")
+CANCEL_WORDS = re.compile(r"(?i)\bcancel\w*")
+ACTION_WORDS = {"refund": REFUND_WORDS, "cancel": CANCEL_WORDS, "replacement": REPLACE_WORDS}
+STATUS_WORDS = re.compile(r"(?i)\b(?:where|track\w*|status|arriv\w*|deliver\w*|ship\w*|when)\b")
+# Words that, with an order number, make a message that only names an order ("1105",
+# "it's order no. 1105", "the one I just placed, 1105"): it says which order, not what to do.
+ORDER_ONLY_WORDS = frozenset("""
+order orders no nr number num id ref reference it its is the one that this thats would be
+please pls my here you go sorry i mean meant just placed ordered yes yeah ok oh a for with of
+was s about regarding re
+""".split())
 
 
 @dataclass
@@ -110,6 +122,12 @@ def courtesy_only(text: str) -> bool:
     return bool(words) and len(words) <= 12 and all(w in COURTESY_WORDS for w in words)
 
 
+def only_names_an_order(text: str, order_id: str) -> bool:
+    rest = text.lower().replace(order_id.lower(), " ").replace("'", "")
+    words = re.findall(r"[a-z]+", rest)
+    return len(words) <= 10 and all(w in ORDER_ONLY_WORDS for w in words)
+
+
 def asks_for(pattern: re.Pattern, text: str) -> bool:
     """The pattern occurs at least once without a negation just before it."""
     return any(not NEGATION.search(text[max(0, m.start() - 80):m.start()])
@@ -135,6 +153,23 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
         intent, confidence = "replacement", max(probs.get("replacement", 0), 0.75)
         signals.append("explicit replacement wording")
 
+    # "Please do NOT cancel order 1105, just tell me when it ships": the action is mentioned
+    # only in the negative, so it is not what they want.
+    words = ACTION_WORDS.get(intent)
+    if words is not None and words.search(text) and not asks_for(words, text):
+        if STATUS_WORDS.search(text):
+            intent, confidence = "status", max(probs.get("status", 0), 0.7)
+        else:
+            confidence *= 0.3
+        signals.append("action negated")
+
+    order_id = entities.extract_order_id(text)
+    if order_id and only_names_an_order(text, order_id) and not human:
+        # Which order, not what to do: a follow-up completes the pending request; on its own
+        # it is taken as "tell me about this order" (status never changes anything).
+        intent, confidence = "status", 0.5
+        signals.append("order number only")
+
     if courtesy_only(text) and not human:
         intent, confidence = "other", max(probs.get("other", 0), 0.9)
         signals.append("courtesy only")
@@ -157,6 +192,6 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
 
     return Understanding(
         text=text, intent=intent, confidence=round(float(confidence), 4),
-        order_id=entities.extract_order_id(text), reason=entities.extract_reason(text),
+        order_id=order_id, reason=entities.extract_reason(text),
         frustration=mood, wants_human=human, requested_intent=requested,
         probabilities={k: round(v, 4) for k, v in probs.items()}, signals=signals)

@@ -17,7 +17,8 @@ class ResolveRequest(BaseModel):
 
     user_input: str = Field(description="What the customer wrote: 1 to 4000 characters after "
                                         "trimming.", max_length=MAX_INPUT * 4)
-    user_id: int = Field(ge=-INT64, le=INT64, description="The customer the request is for.")
+    user_id: int = Field(ge=-INT64, le=INT64, strict=True,
+                         description="The customer the request is for (an integer).")
     conversation_id: str | None = Field(default=None, max_length=64,
                                         description="Continue this conversation.")
     ticket_id: int | None = Field(default=None, ge=-INT64, le=INT64,

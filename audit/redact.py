@@ -20,8 +20,25 @@ PHONE_FORMATTED = re.compile(
 PHONE_CONTEXT = re.compile(
     r"(?i)\b(?:phone|call|tel|telephone|mobile|cell|whatsapp|text me|reach me|sms)\b[^\d\n]{0,20}(\d[\d\s.\-]{6,16}\d)"
 )
+# A bare 10-digit North American number (or 1 + 10 digits) is a phone number unless the words
+# just before it call it an order, a tracking number or a reference.
+BARE_PHONE = re.compile(r"(?<![\w#\-])1?[2-9]\d{2}[2-9]\d{6}(?!\d)")
+NOT_A_PHONE_BEFORE = re.compile(
+    r"(?i)(?:order|ord|purchase|package|parcel|shipment|tracking|ref|reference|invoice|#)"
+    r"[\s\w.:#]{0,12}$")
+CVV = re.compile(r"(?i)\b(cvv2?|cvc|csc|security code)(\W{0,3})\d{3,4}\b")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
 SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
+
+
+def is_bare_phone(text: str, start: int) -> bool:
+    """Is the bare digit run starting at `start` a phone number rather than an order number?"""
+    match = BARE_PHONE.match(text, start)
+    return bool(match) and not NOT_A_PHONE_BEFORE.search(text[max(0, start - 30):start])
+
+
+def _bare_phone(match: re.Match) -> str:
+    return "[PHONE]" if is_bare_phone(match.string, match.start()) else match.group(0)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -50,6 +67,8 @@ def redact(text: str) -> str:
     text = SSN.sub("[SSN]", text)
     text = PHONE_CONTEXT.sub(lambda m: m.group(0).replace(m.group(1), "[PHONE]"), text)
     text = PHONE_FORMATTED.sub("[PHONE]", text)
+    text = BARE_PHONE.sub(_bare_phone, text)
+    text = CVV.sub(lambda m: f"{m.group(1)}{m.group(2)}[CVV]", text)
     return text
 
 

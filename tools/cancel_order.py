@@ -29,7 +29,7 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
     if order is None:
         return not_found(guard.normalise_order_id(args.order_id))
 
-    verdict = guard.cancel_eligibility(order)
+    verdict = guard.cancel_eligibility(order, ctx.settings)
     if not verdict.ok:
         return ToolResult("denied", verdict.reason, {"order_status": order.status},
                           order_id=order.id)

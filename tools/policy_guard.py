@@ -143,7 +143,7 @@ def high_value(order: Order, settings: Settings) -> Verdict:
     return ALLOWED
 
 
-def cancel_eligibility(order: Order) -> Verdict:
+def cancel_eligibility(order: Order, settings: Settings) -> Verdict:
     """R3. A free replacement is not cancelled by the agent: cancelling it would leave the
     customer with neither the item nor a refund (the original stays marked as replaced)."""
     if order.status in ("pending", "processing") and order.replacement_for is not None:
@@ -154,9 +154,15 @@ def cancel_eligibility(order: Order) -> Verdict:
         return ALLOWED
     if order.status == "cancelled":
         return Verdict(False, f"R3 cancel: order #{order.id} is already cancelled; nothing changed.")
+    if order.status == "shipped":
+        return Verdict(False, (
+            f"R3 cancel: order #{order.id} has already shipped, so it can't be cancelled. Once "
+            f"it's delivered you can ask for a refund within {settings.refund_window_days} days "
+            "of delivery instead."))
     return Verdict(False, (
-        f"R3 cancel: order #{order.id} has already {order.status} and can't be cancelled. "
-        "Once it's delivered you can ask for a refund within the return window instead."))
+        f"R3 cancel: order #{order.id} has already been delivered, so it can't be cancelled. "
+        f"You can ask for a refund instead, within {settings.refund_window_days} days of "
+        "delivery."))
 
 
 def replacement_eligibility(session: Session, order: Order, reason: str | None, now: datetime,
@@ -187,7 +193,7 @@ def qualifies(session: Session, order: Order, purpose: str, now: datetime,
     if purpose == "refund":
         return refund_eligibility(session, order, now, settings).ok
     if purpose == "cancel":
-        return cancel_eligibility(order).ok
+        return cancel_eligibility(order, settings).ok
     if purpose == "replacement":
         return replacement_eligibility(session, order, None, now, settings).ok
     return True  # status: any own order (R5)

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 
 from agents.errors import NotFound
 from agents.records import user_exists
+from audit.redact import redact
 from db.engine import transaction
 from db.models import Conversation, EscalationCase, Message, Ticket
 from tools.base import ToolContext
@@ -55,8 +56,9 @@ def give_feedback(factory, runner, settings, ticket_id: int, satisfied: bool, ra
         ticket = s.get(Ticket, ticket_id) if _valid_id(ticket_id) else None
         if ticket is None or (user_id is not None and ticket.user_id != user_id):
             raise NotFound("ticket", f"No ticket with id {ticket_id}.")
+        comment = redact((comment or "").strip()) or None  # customer text: redacted before storing
         ticket.satisfied, ticket.rating = satisfied, rating
-        ticket.feedback_comment = (comment or "").strip() or None
+        ticket.feedback_comment = comment
         owner, order_id, conversation_id = ticket.user_id, ticket.order_id, ticket.conversation_id
         already_open = s.scalar(select(EscalationCase.id).where(
             EscalationCase.ticket_id == ticket_id, EscalationCase.status == "open"))
@@ -66,7 +68,7 @@ def give_feedback(factory, runner, settings, ticket_id: int, satisfied: bool, ra
                           conversation_id=conversation_id, ticket_id=ticket_id,
                           summary=f"Customer rated ticket #{ticket_id} unsatisfied"
                                   + (f" ({rating}/5)" if rating else "")
-                                  + (f": \"{comment.strip()[:500]}\"" if comment else "."))
+                                  + (f": \"{comment[:500]}\"" if comment else "."))
         result = runner.invoke("escalate_case", ctx, kind="unsatisfied", order_id=order_id,
                                reason="Customer rated the resolution unsatisfied")
         escalation = result.as_action_result()

@@ -48,6 +48,8 @@ def test_open_endpoints(client, path):
     ({"user_input": "x" * 4001, "user_id": 1}, "user_input"),
     ({"user_input": 42, "user_id": 1}, "user_input"),
     ({"user_input": "hi", "user_id": "one"}, "user_id"),
+    ({"user_input": "hi", "user_id": True}, "user_id"),
+    ({"user_input": "hi", "user_id": 1.5}, "user_id"),
     ({"user_input": "hi", "user_id": 10**30}, "user_id"),
     ({"user_input": "hi", "user_id": 1, "conversation_id": "x" * 65}, "conversation_id"),
     ({"user_input": None, "user_id": 1}, "user_input"),

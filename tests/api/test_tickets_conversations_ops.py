@@ -95,3 +95,11 @@ def test_metrics_count_requests_resolves_refunds_and_escalations(client):
     assert 'supportops_escalations_total{source="resolve"} 1.0' in text
     assert 'supportops_http_requests_total{method="POST",route="/support/resolve",status="200"} 2.0' in text
     assert "supportops_http_request_duration_seconds_bucket" in text
+
+
+def test_feedback_comment_is_stored_redacted(client):
+    made = resolve(client, "where is order 1043?").json()
+    body = client.post(f"/tickets/{made['ticket_id']}/feedback", headers=KEY, json={
+        "satisfied": False, "comment": "call +1 (415) 555-0132 or jane.doe@gmail.com"}).json()
+    assert "jane.doe@gmail.com" not in str(body) and "555-0132" not in str(body)
+    assert "[EMAIL]" in body["feedback_comment"]
