@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     min_action_confidence: float = Field(default=0.6, ge=0, le=1)
 
     # API protection. Limits are per rolling minute; generous enough for integrators' bursts.
-    rate_limit_per_user: int = Field(default=120, ge=1)
+    rate_limit_per_user: int = Field(default=300, ge=1)
     rate_limit_per_key: int = Field(default=3000, ge=1)
     max_body_bytes: int = Field(default=64_000, ge=1024)
     # Portal: login throttling and the retry loop for requests queued while the API was down.
