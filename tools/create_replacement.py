@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from db.models import Order, OrderItem, Replacement
 from tools import policy_guard as guard
-from tools.base import ToolContext, ToolResult, not_found
+from tools.action_start import start_action
+from tools.base import ToolContext, ToolResult
 
 NAME = "create_replacement"
 DESCRIPTION = ("Ship a free replacement for a delivered order whose item arrived damaged, "
@@ -24,13 +25,9 @@ class Args(BaseModel):
 
 
 def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
-    verdict = guard.confidence_ok(ctx.confidence, ctx.settings)
-    if not verdict.ok:
-        return ToolResult("needs_info", verdict.reason, order_id=args.order_id)
-    guard.lock_user(session, ctx.user_id)
-    order = guard.own_order(session, ctx.user_id, args.order_id, lock=True)
-    if order is None:
-        return not_found(guard.normalise_order_id(args.order_id))
+    order = start_action(session, ctx, args.order_id)
+    if isinstance(order, ToolResult):
+        return order
 
     verdict = guard.replacement_eligibility(session, order, args.reason, ctx.now, ctx.settings)
     if not verdict.ok:
