@@ -17,6 +17,7 @@ from audit.redact import redact
 from db.engine import transaction
 from db.models import Conversation, EscalationCase, Message, Ticket, User, utcnow
 
+CHANGING_ACTIONS = frozenset({"issue_refund", "cancel_order", "create_replacement", "escalate_case"})
 STATUS_FOR_OUTCOME = {"success": "resolved", "denied": "resolved", "needs_info": "open",
                       "error": "open", "escalated": "escalated"}
 
@@ -90,7 +91,12 @@ def finish_turn(factory: sessionmaker[Session], turn: Turn, response: dict, stat
     with transaction(factory) as s:
         ticket = s.get(Ticket, turn.ticket_id)
         no_action = response["action"] == "none" and result["status"] == "success"
-        if not (no_action and ticket.action not in (None, "none")):
+        # A follow-up that only informs ("where is it now?", "how long will it take?") must not
+        # replace the ticket's headline when that is an action already taken or refused.
+        informational = response["action"] not in CHANGING_ACTIONS
+        keeps_headline = (informational and ticket.action in CHANGING_ACTIONS
+                          and ticket.result_status in ("success", "escalated", "denied"))
+        if not keeps_headline and not (no_action and ticket.action not in (None, "none")):
             ticket.intent = response["intent"]
             ticket.confidence = response["confidence"]
             ticket.order_id = response["order_id"]

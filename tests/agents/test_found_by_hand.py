@@ -83,3 +83,14 @@ def test_more_pii_is_redacted():
     assert redact("my number 4155550111 thanks") == "my number [PHONE] thanks"
     assert redact("cvv 123") == "cvv [CVV]"
     assert redact("order 4155550111") == "order 4155550111"  # an order number stays
+
+
+def test_an_informational_follow_up_keeps_the_tickets_headline(agent, shop):
+    from tests.agents.offline_shop import ticket
+
+    first = agent.resolve(1, "please refund order 1106, I changed my mind")
+    assert first["action_result"]["status"] == "success"
+    follow = agent.resolve(1, "and where is order 1105 now?", first["conversation_id"])
+    assert follow["action"] == "get_order_status" and follow["ticket_id"] == first["ticket_id"]
+    saved = ticket(shop, first["ticket_id"])
+    assert saved["action"] == "issue_refund" and saved["status"] == "resolved"
