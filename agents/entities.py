@@ -29,7 +29,7 @@ NOT_AN_ORDER_AFTER = re.compile(
 NOT_AN_ORDER_BEFORE = re.compile(
     r"(?i)(?:\$|€|£|usd|eur|price|cost|costs|paid|pay|total|charged|spent|worth|"
     r"phone|call|tel|mobile|cell|room|"
-    r"apt|suite|zip|postcode|in|since|year|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|"
+    r"apt|suite|zip|zip code|postcode|post code|since|year|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|"
     r"aug\w*|sep\w*|oct\w*|nov\w*|dec\w*|"
     # quantities ("I ordered 100 pens", "qty 300") and other numbers that are not orders
     r"\b(?:i|we) (?:ordered|bought|purchased|got|received|need|needed|want|wanted)|"
@@ -124,8 +124,11 @@ class Frustration:
         return self.score >= 2.5
 
 
+LETTERED_ID = re.compile(r"(?<![\w\-])([A-Z]{1,4}-\d{1,12}(?:-[A-Za-z0-9]{1,8})?)(?![\w\-])")
+
+
 def extract_order_id(text: str) -> str | None:
-    for pattern in (KEYED_ORDER, HASH_ORDER):
+    for pattern in (KEYED_ORDER, HASH_ORDER, LETTERED_ID):
         for match in pattern.finditer(text):
             # "my order 2 days ago", "order 3 items": a count, not an order number
             if NOT_AN_ORDER_AFTER.match(text[match.end():match.end() + 30]):

@@ -24,10 +24,26 @@ REPLACE_WORDS = re.compile(r"(?i)\b(?:replac\w*|new one|another one|exchange|swa
 # "I don't want a replacement", "rather have X than another one": the words name what they
 # do NOT want, so they must not count as asking for it.
 NEGATION = re.compile(
-    r"(?i)(?:\b(?:don'?t|do not|doesn'?t|not|no|never|without)\s+(?:(?:want|need|like|interested|"
-    r"in|looking|asking|for|send|sending|get|getting|a|an|the|another|any|me|to|really|bother|"
-    r"bothering|with)\s+){0,4}|\b(?:rather than|instead of|than|over)\s+(?:(?:a|an|the|another|my|"
+    r"(?i)(?:\b(?:don'?t|do not|doesn'?t|didn'?t|did not|not|no|never|without)\s+(?:(?:want|"
+    r"wanted|need|needed|like|interested|in|looking|asking|asked|ask|request|requested|told|tell|"
+    r"say|said|for|send|sending|get|getting|a|an|the|another|any|me|you|u|to|really|bother|"
+    r"bothering|with|ever)\s+){0,4}|\b(?:rather than|instead of|than|over)\s+(?:(?:a|an|the|another|my|"
     r"getting|get)\s+){0,2})$")
+# Not a request at all: a complaint about something done ("why did you cancel order 21103??")
+# or a request taken back ("I was going to ask for a refund but never mind, it works now").
+NOT_A_REQUEST = re.compile(
+    r"(?i)\b(?:why (?:did|have|has|would) (?:you|u|they|someone|it) (?:\w+ ){0,2}"
+    r"(?:cancel|refund|replac)\w*|who (?:cancell?ed|refunded)|"
+    r"you (?:have |just |already )?(?:cancell?ed|refunded|replaced)\b|"
+    r"never ?mind|nevermind|forget it|scratch that|"
+    r"(?:it'?s|it is|all) (?:fine|ok|okay|good|sorted) now|(?:it )?works now|"
+    r"(?:sorted|figured) it out|resolved itself|no longer (?:need|want) (?:a|the|to))")
+# "Can you cancel A-100?", "could you please refund 1042": a polite request, not a question.
+POLITE_ACTION = re.compile(
+    r"(?i)^\s*(?:(?:hi|hello|hey)\b[\s,!.]*)?(?:can|could|would|will) (?:you|u) (?:please |pls |"
+    r"kindly )?(cancel|refund|replace|exchange)\b")
+POLITE_INTENT = {"cancel": "cancel", "refund": "refund", "replace": "replacement",
+                 "exchange": "replacement"}
 HEDGE = re.compile(r"(?i)\b(?:maybe|perhaps|might|thinking (?:about|of)|considering|"
                    r"not sure|unsure|should i|wondering (?:if|whether)|in case|what if)\b")
 # A question about how an action works ("what's the refund window for order 1042?", "would I
@@ -63,7 +79,7 @@ AFFIRM = re.compile(r"(?i)^\s*(?:yes|yeah|yep|yup|y|sure|correct|right|confirm(?
                     r"please do|do it|go ahead|ok(?:ay)?|that'?s (?:right|correct)|"
                     r"absolutely|definitely|please)\b")
 # "no" declines, but "no. 13101" / "no 13101" is an order number.
-DENY = re.compile(r"(?i)^\s*(?:(?:no|nope|nah)\b(?![\s.:#]*\d)|never ?mind\b|cancel that\b|"
+DENY = re.compile(r"(?i)^\s*(?:(?:no|nope|nah)\b(?![\s.:#,;-]*#?\d)|never ?mind\b|cancel that\b|"
                   r"don'?t\b|stop\b|forget it\b)")
 CANCEL_WORDS = re.compile(r"(?i)\bcancel\w*")
 ACTION_WORDS = {"refund": REFUND_WORDS, "cancel": CANCEL_WORDS, "replacement": REPLACE_WORDS}
@@ -128,6 +144,17 @@ def only_names_an_order(text: str, order_id: str) -> bool:
     return len(words) <= 10 and all(w in ORDER_ONLY_WORDS for w in words)
 
 
+LONE_ID = re.compile(r"(?<![\w\-$€£])#?([A-Za-z]{0,4}-?\d{1,12}(?:-[A-Za-z0-9]{1,8})?)(?![\w\-])")
+
+
+def lone_order_id(text: str) -> str | None:
+    """A reply that is just an id ("7", "B-7", "it's 7", "the one with id 7")."""
+    match = LONE_ID.search(text)
+    if match and only_names_an_order(text, match.group(1)):
+        return match.group(1)
+    return None
+
+
 def asks_for(pattern: re.Pattern, text: str) -> bool:
     """The pattern occurs at least once without a negation just before it."""
     return any(not NEGATION.search(text[max(0, m.start() - 80):m.start()])
@@ -153,17 +180,25 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
         intent, confidence = "replacement", max(probs.get("replacement", 0), 0.75)
         signals.append("explicit replacement wording")
 
+    order_id = entities.extract_order_id(text) or lone_order_id(text)
+    polite = POLITE_ACTION.match(text)
+    if polite and order_id and intent not in ACTION_INTENTS:
+        intent = POLITE_INTENT[polite.group(1).lower()]
+        confidence = max(probs.get(intent, 0), 0.8)
+        signals.append("polite request")
+
     # "Please do NOT cancel order 1105, just tell me when it ships": the action is mentioned
-    # only in the negative, so it is not what they want.
+    # only in the negative, so it is not what they want; nor is a complaint about an action
+    # already done, or a request taken back.
     words = ACTION_WORDS.get(intent)
-    if words is not None and words.search(text) and not asks_for(words, text):
+    if words is not None and (NOT_A_REQUEST.search(text)
+                              or (words.search(text) and not asks_for(words, text))):
         if STATUS_WORDS.search(text):
             intent, confidence = "status", max(probs.get("status", 0), 0.7)
         else:
             confidence *= 0.3
         signals.append("action negated")
 
-    order_id = entities.extract_order_id(text)
     if order_id and only_names_an_order(text, order_id) and not human:
         # Which order, not what to do: a follow-up completes the pending request; on its own
         # it is taken as "tell me about this order" (status never changes anything).

@@ -12,6 +12,10 @@ import re
 from typing import Any
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# "bob at example dot com", "bob (at) example (dot) com"
+SPELLED_EMAIL = re.compile(
+    r"(?i)\b[a-z0-9._%+\-]+\s*(?:\(at\)|\[at\]|\sat\s)\s*[a-z0-9\-]+"
+    r"(?:\s*(?:\(dot\)|\[dot\]|\sdot\s)\s*[a-z0-9\-]+)+\b")
 CARD_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)")
 PHONE_FORMATTED = re.compile(
     r"(?<![\w])(?:\+\d{1,3}[\s.\-]?)?(?:\(\d{2,4}\)[\s.\-]?|\d{2,4}[\s.\-])\d{3,4}[\s.\-]\d{3,4}(?![\w])"
@@ -62,6 +66,7 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = EMAIL.sub("[EMAIL]", text)
+    text = SPELLED_EMAIL.sub("[EMAIL]", text)
     text = CARD_CANDIDATE.sub(_card, text)
     text = IBAN.sub("[IBAN]", text)
     text = SSN.sub("[SSN]", text)

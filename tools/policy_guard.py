@@ -19,6 +19,7 @@ from db.models import Order, Refund, Replacement, User
 from db.money import fmt
 
 REPLACEMENT_REASONS = ("damaged", "defective", "wrong_item")
+REASON_WORDS = {"late": "a late delivery", "not_needed": "a change of mind", "other": "that reason"}
 ACTION_PURPOSES = ("refund", "cancel", "replacement", "status")
 
 
@@ -183,7 +184,8 @@ def replacement_eligibility(session: Session, order: Order, reason: str | None, 
                               f"{settings.replacement_window_days} days of delivery.")
     if reason is not None and reason not in REPLACEMENT_REASONS:
         return Verdict(False, ("R4 replacement: replacements are for damaged, defective or wrong "
-                               f"items, not for '{reason}'. A refund may be possible instead."))
+                               f"items, not for {REASON_WORDS.get(reason, 'that reason')}. A "
+                               "refund may be possible instead."))
     return ALLOWED
 
 

@@ -94,3 +94,33 @@ def test_an_informational_follow_up_keeps_the_tickets_headline(agent, shop):
     assert follow["action"] == "get_order_status" and follow["ticket_id"] == first["ticket_id"]
     saved = ticket(shop, first["ticket_id"])
     assert saved["action"] == "issue_refund" and saved["status"] == "resolved"
+
+
+@pytest.mark.parametrize("text", [
+    "I never asked you to cancel order 3001! what's its status?",
+    "why did you cancel order 3001?? I didn't want that",
+    "I was going to ask for a refund on 3003 but never mind, it works now"])
+def test_complaints_and_retractions_are_not_requests(agent, shop, text):
+    reply = agent.resolve(3, text)
+    assert reply["action"] in ("none", "get_order_status", "escalate_case")
+    assert order_row(shop, "3001")["status"] == "pending"
+    assert refund_rows(shop, user_id=3) == []
+
+
+def test_angry_but_clear_request_still_acts(agent, shop):
+    reply = agent.resolve(2, "Why did you send me a broken lamp? I want a refund for order 12")
+    assert reply["action"] == "issue_refund" and reply["action_result"]["status"] == "success"
+
+
+@pytest.mark.parametrize("follow_up", ["3002", "it's 3002", "no, 3002", "the one with id 3002"])
+def test_short_replies_name_the_order(agent, follow_up):
+    ask = agent.resolve(3, "where is my order")
+    reply = agent.resolve(3, follow_up, ask["conversation_id"])
+    assert reply["action"] == "get_order_status" and reply["order_id"] == "3002"
+
+
+def test_lone_short_and_lettered_ids_and_polite_requests(agent, shop):
+    assert agent.resolve(2, "A-100")["order_id"] == "A-100"
+    reply = agent.resolve(2, "the item in 12 is fine, I just don't like it, replace it please")
+    assert "not_needed" not in reply["response"] and "not_needed" not in reply["action_result"][
+        "reason"]
