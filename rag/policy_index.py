@@ -15,7 +15,6 @@ import threading
 import time
 from pathlib import Path
 
-from langchain_community.docstore.in_memory import InMemoryDocstore
 from langchain_community.vectorstores import FAISS
 from langchain_community.vectorstores.utils import DistanceStrategy
 from langchain_core.documents import Document
@@ -108,11 +107,3 @@ class PolicyIndex:
         return [{"source": doc.metadata["source"], "section": doc.metadata["section"],
                  "score": round(float(score), 4), "text": doc.metadata["text"]}
                 for doc, score in hits]
-
-
-def empty_store(embedder) -> FAISS:
-    """An empty store (used only when there are no policy files at all)."""
-    import faiss
-
-    return FAISS(embedder, faiss.IndexFlatIP(embedder.dimension), InMemoryDocstore(), {},
-                 distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
