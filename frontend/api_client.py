@@ -20,7 +20,15 @@ RETRYABLE_STATUSES = frozenset({401, 403, 408, 425, 429})
 
 
 class ApiUnavailable(Exception):
-    """The agent service did not give a usable answer; the request may be retried."""
+    """The agent service did not give a usable answer; the request may be retried.
+
+    `maybe_delivered` says the service may have received (and acted on) the request even so:
+    a read time-out or a 5xx, unlike a refused connection. A retry must then replay the
+    original request (same Idempotency-Key, same body) rather than send a new one."""
+
+    def __init__(self, message: str, maybe_delivered: bool = False):
+        super().__init__(message)
+        self.maybe_delivered = maybe_delivered
 
 
 class ApiError(Exception):
@@ -72,26 +80,31 @@ class ApiClient:
         try:
             response = requests.request(method, self.base_url + path, json=json,
                                         headers=all_headers, timeout=timeout or self.timeout)
-        except requests.Timeout as exc:
+        except requests.ConnectTimeout as exc:
             raise ApiUnavailable(f"the support service did not answer in time ({path})") from exc
+        except requests.Timeout as exc:
+            raise ApiUnavailable(f"the support service did not answer in time ({path})",
+                                 maybe_delivered=True) from exc
         except requests.RequestException as exc:
             raise ApiUnavailable(f"the support service is unreachable ({path}): "
                                  f"{type(exc).__name__}") from exc
         if response.status_code >= 500:
             raise ApiUnavailable(f"the support service failed ({path}): HTTP "
-                                 f"{response.status_code}")
+                                 f"{response.status_code}", maybe_delivered=True)
         try:
             data = response.json()
         except ValueError as exc:
             if response.status_code >= 400:
                 raise ApiError(response.status_code, "http_error",
                                f"HTTP {response.status_code}") from exc
-            raise ApiUnavailable(f"the support service sent a non-JSON answer ({path})") from exc
+            raise ApiUnavailable(f"the support service sent a non-JSON answer ({path})",
+                                 maybe_delivered=True) from exc
         if response.status_code >= 400:
             error = data.get("error") if isinstance(data, dict) else None
             error = error if isinstance(error, dict) else {}
             raise ApiError(response.status_code, str(error.get("code") or "http_error"),
                            str(error.get("message") or f"HTTP {response.status_code}"))
         if not isinstance(data, dict):
-            raise ApiUnavailable(f"the support service sent an unexpected answer ({path})")
+            raise ApiUnavailable(f"the support service sent an unexpected answer ({path})",
+                                 maybe_delivered=True)
         return data

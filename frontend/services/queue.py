@@ -97,6 +97,13 @@ def _settle(factory: sessionmaker[Session], ticket_id: int, answer: dict) -> Non
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None or ticket.status != "queued":
             return
+        if answer.get("ticket_id") not in (None, ticket_id):
+            # A replayed request: the service had already answered it in its own ticket.
+            ticket.status = "closed"
+            ticket.response = (f"This request was answered in ticket #{answer['ticket_id']}: "
+                               + (answer.get("response") or ""))
+            ticket.result, ticket.result_status = None, None
+            return
         log.warning("queued ticket %s still queued after the API answered (ticket_id=%s)",
                     ticket_id, answer.get("ticket_id"))
         ticket.status = "escalated" if answer.get("escalated") else "open"
@@ -107,9 +114,25 @@ def _settle(factory: sessionmaker[Session], ticket_id: int, answer: dict) -> Non
         result = answer.get("action_result") or {}
         ticket.result = result
         ticket.result_status = result.get("status")
-        if answer.get("ticket_id") not in (None, ticket_id):
-            ticket.response = (f"This request was answered in ticket #{answer['ticket_id']}. "
-                               + (answer.get("response") or ""))
+
+
+def _send(state: PortalState, ticket: Ticket, timeout: float | None) -> dict:
+    """A request that may already have reached the service (it timed out) is replayed with its
+    original Idempotency-Key and body, so the service answers from its record instead of
+    acting twice; any other queued request is sent to fill in this ticket."""
+    replay_key = _meta(ticket).get("replay_key")
+    if replay_key:
+        try:
+            return state.api.resolve(user_input=ticket.user_input, user_id=ticket.user_id,
+                                     conversation_id=ticket.conversation_id,
+                                     idempotency_key=replay_key, timeout=timeout)
+        except ApiError as exc:
+            if exc.code != "idempotency_conflict":
+                raise
+    return state.api.resolve(
+        user_input=ticket.user_input, user_id=ticket.user_id,
+        conversation_id=ticket.conversation_id, ticket_id=ticket.id,
+        idempotency_key=f"portal-u{ticket.user_id}-ticket-{ticket.id}", timeout=timeout)
 
 
 def process(state: PortalState, ticket_id: int, timeout: float | None = None) -> Outcome:
@@ -118,10 +141,7 @@ def process(state: PortalState, ticket_id: int, timeout: float | None = None) ->
     if ticket is None:
         return "skipped"
     try:
-        answer = state.api.resolve(
-            user_input=ticket.user_input, user_id=ticket.user_id,
-            conversation_id=ticket.conversation_id, ticket_id=ticket.id,
-            idempotency_key=f"portal-u{ticket.user_id}-ticket-{ticket.id}", timeout=timeout)
+        answer = _send(state, ticket, timeout)
     except ApiUnavailable as exc:
         release(state.factory, ticket_id, str(exc), state.retry_backoff_seconds)
         return "unavailable"

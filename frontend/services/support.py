@@ -47,11 +47,15 @@ def with_picked_order(text: str, picked: str | None, own_order_ids: list[str]) -
     return text
 
 
+def idempotency_key(user_id: int, request_key: str | None) -> str | None:
+    return f"portal-u{user_id}-{request_key}" if request_key else None
+
+
 def _resolve(state: PortalState, user_id: int, text: str, conversation_id: str | None,
              request_key: str | None) -> dict:
     return state.api.resolve(
         user_input=text, user_id=user_id, conversation_id=conversation_id,
-        idempotency_key=f"portal-u{user_id}-{request_key}" if request_key else None)
+        idempotency_key=idempotency_key(user_id, request_key))
 
 
 def submit(state: PortalState, user_id: int, text: str, conversation_id: str | None = None,
@@ -75,6 +79,8 @@ def submit(state: PortalState, user_id: int, text: str, conversation_id: str | N
         return Submitted(ticket_id=ticket_id, queued=False)
     except ApiUnavailable as exc:
         error = str(exc)
+        # The service may have acted before the time-out: the retry must replay this request.
+        replay_key = idempotency_key(user_id, request_key) if exc.maybe_delivered else None
     except ApiError as exc:
         if exc.code == "idempotency_in_progress":
             raise Refused("your previous message is still being processed. Please check My "
@@ -82,8 +88,8 @@ def submit(state: PortalState, user_id: int, text: str, conversation_id: str | N
         if not exc.retryable:
             raise Refused(exc.message) from exc
         log.error("agent service refused the portal (%s); queueing the request", exc)
-        error = str(exc)
+        error, replay_key = str(exc), None
     log.warning("queueing a request for user %s: %s", user_id, error)
     ticket_id = create_queued(state.factory, user_id, text, conversation_id, request_key, error,
-                              state.retry_backoff_seconds)
+                              state.retry_backoff_seconds, replay_key)
     return Submitted(ticket_id=ticket_id, queued=True)

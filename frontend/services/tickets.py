@@ -51,7 +51,7 @@ def escalation_for_ticket(factory: sessionmaker[Session], ticket_id: int) -> Esc
 
 def create_queued(factory: sessionmaker[Session], user_id: int, text: str,
                   conversation_id: str | None, request_key: str | None, error: str,
-                  backoff_seconds: float) -> int:
+                  backoff_seconds: float, replay_key: str | None = None) -> int:
     """Keep what the customer typed when the agent service cannot take it right now.
 
     The same form submitted twice (a double click while the API is down) keeps one ticket.
@@ -66,7 +66,7 @@ def create_queued(factory: sessionmaker[Session], user_id: int, text: str,
         ticket = Ticket(
             user_id=user_id, conversation_id=conversation_id, status="queued", user_input=text,
             result={"queue": {"attempts": 1, "last_error": error[:300],
-                              "request_key": request_key,
+                              "request_key": request_key, "replay_key": replay_key,
                               "retry_after": (now + timedelta(seconds=backoff_seconds)).isoformat()}},
             created_at=now, updated_at=now)
         session.add(ticket)

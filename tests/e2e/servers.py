@@ -40,6 +40,7 @@ CUSTOMERS = {
     "follow": {"id": 15, "name": "Emma Rossi", "email": "emma@shop.test", "order": "5501"},
     "feedback": {"id": 16, "name": "Farid Haddad", "email": "farid@shop.test", "order": "5601"},
     "repeat": {"id": 17, "name": "Hugo Martin", "email": "hugo@shop.test", "order": "5701"},
+    "timeout": {"id": 18, "name": "Iris Novak", "email": "iris@shop.test", "order": "5801"},
 }
 _ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL")
 

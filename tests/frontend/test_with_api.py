@@ -184,3 +184,24 @@ def test_a_wrong_service_key_keeps_the_request_queued(api_stack, shop):
     factory = app.extensions["supportops_portal"].factory
     assert db_execute(factory, "SELECT status FROM tickets WHERE id = :i", i=ticket_id) == [
         ("queued",)]
+
+
+def test_a_request_that_timed_out_is_replayed_not_run_twice(api_stack, live):
+    """The API acts but answers after the portal gave up: the retry must not act again."""
+    iris = CUSTOMERS["timeout"]
+    impatient = _portal(api_stack, api_timeout_seconds=0.02)
+    auth = signed_in(impatient, iris)
+    ticket_id = ticket_id_from(auth.post("/tickets/new", {
+        "message": f"I want a refund for order {iris['order']}, it arrived broken",
+        "order_id": "", "request_key": "ef" * 16}))
+    assert _state(impatient, ticket_id)[0] == "queued"
+    deadline = time.monotonic() + 30
+    while not _refunds(live, iris["order"]) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the API finishes the request the portal stopped waiting for
+    assert _refunds(live, iris["order"]) == [(7500,)]
+
+    online = signed_in(live, iris)
+    page = text_of(online.client.get(f"/tickets/{ticket_id}"))
+    assert _refunds(live, iris["order"]) == [(7500,)]  # replayed, not refunded again
+    assert _state(live, ticket_id)[0] == "closed"
+    assert "This request was answered in ticket #" in page
