@@ -17,7 +17,9 @@ from agents.intent_model import IntentModel
 
 ACTION_INTENTS = ("refund", "cancel", "replacement")
 REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|cash back|reimburs\w*|my money|repay\w*|"
-                          r"pay me back|credit (?:me|my card)|money returned)\b")
+                          r"pay me back|credit (?:me|my card)|money returned|"
+                          r"(?:want|like|need) to (?:send (?:it|them) back|return (?:it|them|this|"
+                          r"these|the|my)))\b")
 REPLACE_WORDS = re.compile(r"(?i)\b(?:replac\w*|new one|another one|exchange|swap|"
                            r"send (?:me )?(?:a )?(?:new|another|correct|right)|re-?send|"
                            r"right (?:one|size|item)|correct (?:one|size|item))\b")

@@ -124,3 +124,14 @@ def test_lone_short_and_lettered_ids_and_polite_requests(agent, shop):
     reply = agent.resolve(2, "the item in 12 is fine, I just don't like it, replace it please")
     assert "not_needed" not in reply["response"] and "not_needed" not in reply["action_result"][
         "reason"]
+
+
+def test_a_message_in_another_language_gets_a_clear_answer(agent):
+    reply = agent.resolve(4, "Ich möchte meine Bestellung 4001 stornieren bitte")
+    assert reply["action"] == "none" and "only help in English" in reply["response"]
+
+
+def test_wanting_to_return_an_item_is_a_refund_request(agent):
+    reply = agent.resolve(4, "I also want to return the chair from 4001, it doesn't fit my room")
+    assert reply["intent"] == "refund"
+    assert reply["action_result"]["reason"].startswith("R2")  # the refund window, not R4
