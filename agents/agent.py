@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import replace
 
-from agents import records
+from agents import entities, records
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.replies import compose, excerpt, handoff_summary, plain
 from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding, courtesy_only
@@ -161,6 +161,10 @@ class SupportAgent:
         text = outcome.extra.get("reply") if mode == "llm" else None
         if not text:
             text = compose(turn.user_name, u, outcome.action, result, sources, answer=answer)
+        others = [o for o in entities.extract_order_ids(u.text) if o != outcome.order_id]
+        if outcome.order_id and others:  # one action per message: say what was left
+            text += (f" You also mentioned order {', '.join('#' + o for o in others)}: send it "
+                     "in a new message and I'll look at it too.")
         action_result = result.as_action_result()
         escalated = result.status == "escalated" or bool(result.details.get("escalated"))
         return {

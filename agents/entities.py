@@ -160,6 +160,18 @@ OWN_MISTAKE = re.compile(r"(?i)\b(?:i|we) (?:accidentally |mistakenly )?(?:order
                          r"chose|selected|clicked) (?:the |a )?wrong\b")
 
 
+def extract_order_ids(text: str) -> list[str]:
+    """Every order number introduced as one ("order 1001 and order 1002", "#1001, #1002"), in
+    order and without repeats."""
+    found: list[str] = []
+    for pattern in (KEYED_ORDER, HASH_ORDER, LETTERED_ID):
+        for match in pattern.finditer(text):
+            if not NOT_AN_ORDER_AFTER.match(text[match.end():match.end() + 30]) \
+                    and match.group(1) not in found:
+                found.append(match.group(1))
+    return found
+
+
 def extract_reason(text: str) -> str | None:
     if OWN_MISTAKE.search(text):
         return "not_needed"

@@ -135,3 +135,8 @@ def test_wanting_to_return_an_item_is_a_refund_request(agent):
     reply = agent.resolve(4, "I also want to return the chair from 4001, it doesn't fit my room")
     assert reply["intent"] == "refund"
     assert reply["action_result"]["reason"].startswith("R2")  # the refund window, not R4
+
+
+def test_a_second_order_number_is_acknowledged_not_ignored(agent):
+    reply = agent.resolve(3, "where are order 3001 and order 3002?")
+    assert reply["order_id"] == "3001" and "#3002" in reply["response"]
