@@ -42,6 +42,7 @@ test: install-dev chromium
 	$(PY) -m pytest
 
 bench: install-dev
+	$(PY) bench/accuracy.py
 	$(PY) bench/run_bench.py
 
 lint: install-dev
