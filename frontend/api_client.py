@@ -78,8 +78,11 @@ class ApiClient:
         if self.api_key:
             all_headers["X-API-Key"] = self.api_key
         try:
+            read = timeout or self.timeout
+            # Connecting gets at least a second (a shorter connect limit only causes false
+            # alarms); the read limit is the configured one.
             response = requests.request(method, self.base_url + path, json=json,
-                                        headers=all_headers, timeout=timeout or self.timeout)
+                                        headers=all_headers, timeout=(max(1.0, read), read))
         except requests.ConnectTimeout as exc:
             raise ApiUnavailable(f"the support service did not answer in time ({path})") from exc
         except requests.Timeout as exc:

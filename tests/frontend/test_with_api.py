@@ -189,7 +189,7 @@ def test_a_wrong_service_key_keeps_the_request_queued(api_stack, shop):
 def test_a_request_that_timed_out_is_replayed_not_run_twice(api_stack, live):
     """The API acts but answers after the portal gave up: the retry must not act again."""
     iris = CUSTOMERS["timeout"]
-    impatient = _portal(api_stack, api_timeout_seconds=0.02)
+    impatient = _portal(api_stack, api_timeout_seconds=0.003)
     auth = signed_in(impatient, iris)
     ticket_id = ticket_id_from(auth.post("/tickets/new", {
         "message": f"I want a refund for order {iris['order']}, it arrived broken",
