@@ -16,8 +16,8 @@ from agents.errors import NotFound
 from audit.redact import redact
 from db.engine import transaction
 from db.models import Conversation, EscalationCase, Message, Ticket, User, utcnow
+from tools.registry import CHANGING_TOOLS
 
-CHANGING_ACTIONS = frozenset({"issue_refund", "cancel_order", "create_replacement", "escalate_case"})
 STATUS_FOR_OUTCOME = {"success": "resolved", "denied": "resolved", "needs_info": "open",
                       "error": "open", "escalated": "escalated"}
 
@@ -93,8 +93,8 @@ def finish_turn(factory: sessionmaker[Session], turn: Turn, response: dict, stat
         no_action = response["action"] == "none" and result["status"] == "success"
         # A follow-up that only informs ("where is it now?", "how long will it take?") must not
         # replace the ticket's headline when that is an action already taken or refused.
-        informational = response["action"] not in CHANGING_ACTIONS
-        keeps_headline = (informational and ticket.action in CHANGING_ACTIONS
+        informational = response["action"] not in CHANGING_TOOLS
+        keeps_headline = (informational and ticket.action in CHANGING_TOOLS
                           and ticket.result_status in ("success", "escalated", "denied"))
         if not keeps_headline and not (no_action and ticket.action not in (None, "none")):
             ticket.intent = response["intent"]

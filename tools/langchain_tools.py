@@ -22,10 +22,9 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from tools.base import ToolContext, ToolResult
-from tools.registry import TOOLS, ToolRunner
+from tools.registry import CHANGING_TOOLS, TOOLS, ToolRunner
 
 # Tools that change something (a refund, an order, a case). The others only read.
-MUTATING_TOOLS = frozenset({"issue_refund", "cancel_order", "create_replacement", "escalate_case"})
 # Results after which the request's one action is spent (something may have changed).
 COMMITTED = frozenset({"success", "denied", "escalated"})
 MAX_JSON_CHARS = 4000
@@ -40,7 +39,7 @@ class ToolCall:
 
     @property
     def mutating(self) -> bool:
-        return self.name in MUTATING_TOOLS
+        return self.name in CHANGING_TOOLS
 
 
 class ToolRecorder:
@@ -79,7 +78,7 @@ class ToolRecorder:
                 self._idle.wait(timeout=max(0.0, deadline - time.monotonic()))
 
     def run(self, name: str, arguments: dict, call: Callable[[], ToolResult]) -> ToolCall:
-        mutating = name in MUTATING_TOOLS
+        mutating = name in CHANGING_TOOLS
         if mutating:
             self._action_lock.acquire()
         try:

@@ -20,7 +20,6 @@ from db.money import fmt
 
 REPLACEMENT_REASONS = ("damaged", "defective", "wrong_item")
 REASON_WORDS = {"late": "a late delivery", "not_needed": "a change of mind", "other": "that reason"}
-ACTION_PURPOSES = ("refund", "cancel", "replacement", "status")
 
 
 @dataclass(frozen=True)

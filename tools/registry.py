@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 TOOLS: dict[str, ModuleType] = {m.NAME: m for m in (
     find_orders, get_order_status, issue_refund, cancel_order, create_replacement, escalate_case)}
-ACTION_TOOLS = frozenset({"issue_refund", "cancel_order", "create_replacement"})
+# Tools that change something for the customer (the rest only look things up).
+CHANGING_TOOLS = frozenset({"issue_refund", "cancel_order", "create_replacement", "escalate_case"})
 
 
 class ToolRunner:
