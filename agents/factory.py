@@ -53,3 +53,20 @@ def build_services(settings: Settings, llm_brain=None) -> AgentServices:
         llm_brain.use_index(index)  # share the one index instead of loading a second
     agent = SupportAgent(settings, factory, runner, index, nlu, llm_brain)
     return AgentServices(engine, factory, runner, index, nlu, agent)
+
+
+def services_for(settings: Settings, base: AgentServices, llm_brain=None) -> AgentServices:
+    """Services for another database or other settings that reuse `base`'s policy index and
+    language model (loading those takes seconds; this takes milliseconds). Evaluation runs
+    and tests use it to give each case its own database."""
+    from agents.agent import SupportAgent
+    from tools.registry import ToolRunner
+
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    factory = make_session_factory(engine)
+    runner = ToolRunner(factory, AuditLog(settings.audit_log_path))
+    if llm_brain is not None and getattr(llm_brain, "index", 1) is None:
+        llm_brain.use_index(base.index)
+    agent = SupportAgent(settings, factory, runner, base.index, base.nlu, llm_brain)
+    return AgentServices(engine, factory, runner, base.index, base.nlu, agent)
