@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install install-dev env init run api chromium test bench lint clean
+.PHONY: install install-dev env init run api chromium test bench eval lint clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install-dev chromium
 bench: install-dev
 	$(PY) bench/accuracy.py
 	$(PY) bench/run_bench.py
+
+# Conversation evaluation graded on the database end state (bench/eval/README.md).
+eval: install-dev
+	$(PY) bench/eval/run_eval.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,1 @@
+"""The conversation evaluation (`make eval`): fixture, cases, runner and grading."""
