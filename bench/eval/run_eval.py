@@ -266,7 +266,12 @@ def run_case(case: dict, base, template: Path, fixture: dict, root: Path) -> Cas
             if response.status_code == 200 and isinstance(body, dict):
                 open_case = any(c["user_id"] == user and c["status"] == "open"
                                 for c in now.cases.values())
-                problems += grading.reply_problems(body.get("response") or "", changed, open_case)
+                # A replayed answer (same Idempotency-Key, or a proposal confirmed again) repeats
+                # the first result: its claims are checked against the whole case so far.
+                replayed = ("confirm" in turn
+                            or response.headers.get("Idempotent-Replayed") == "true")
+                basis = grading.diff(start, now) if replayed else changed
+                problems += grading.reply_problems(body.get("response") or "", basis, open_case)
             result.failures += [f"turn {n}: {p}" for p in problems]
             result.transcript.append({"turn": n, "sent": turn.get("say") or "(confirm)",
                                       "http": response.status_code, "body": body})
