@@ -171,6 +171,16 @@ def grade_end(end: dict | None, changes: Changes, before: Snapshot, user_id: int
     return grade
 
 
+def grade_ends(end: dict | list | None, changes: Changes, before: Snapshot,
+               user_id: int) -> EndGrade:
+    """`end` may list alternative end states (where the SPEC allows either of two outcomes):
+    the case passes if one of them matches; otherwise the closest one is reported."""
+    if not isinstance(end, list):
+        return grade_end(end, changes, before, user_id)
+    grades = [grade_end(e, changes, before, user_id) for e in end]
+    return min(grades, key=lambda g: (len(g.wrong_money), len(g.failures)))
+
+
 def _grade_cases(wanted, new_cases: list[dict]) -> list[str]:
     if isinstance(wanted, int):
         if len(new_cases) != wanted:

@@ -96,9 +96,11 @@ def validate(case, where: str) -> None:
         raise CaseError(f"{where}: mode must be always or when_unsure")
     if case.get("brain", "offline") not in ("offline", "llm"):
         raise CaseError(f"{where}: brain must be offline or llm")
-    unknown = set(case.get("end") or {}) - END_KEYS
-    if unknown:
-        raise CaseError(f"{where}: unknown end keys {sorted(unknown)}")
+    ends = case.get("end") or {}
+    for end in ends if isinstance(ends, list) else [ends]:
+        unknown = set(end) - END_KEYS if isinstance(end, dict) else {"(not a mapping)"}
+        if unknown:
+            raise CaseError(f"{where}: unknown end keys {sorted(unknown)}")
     for t, turn in enumerate(case["turns"]):
         if not isinstance(turn, dict):
             raise CaseError(f"{where}: turn {t + 1} must be a mapping")
@@ -276,7 +278,7 @@ def run_case(case: dict, base, template: Path, fixture: dict, root: Path) -> Cas
             result.transcript.append({"turn": n, "sent": turn.get("say") or "(confirm)",
                                       "http": response.status_code, "body": body})
         changes = grading.diff(start, previous)
-        end = grading.grade_end(case.get("end"), changes, start, user)
+        end = grading.grade_ends(case.get("end"), changes, start, user)
         result.failures += ["end: " + f for f in end.failures]
         result.wrong_money = end.wrong_money
         records = [json.loads(line) for line in
