@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     fraud_window_days: int = Field(default=30, ge=0)
     replacement_window_days: int = Field(default=30, ge=0)
     min_action_confidence: float = Field(default=0.6, ge=0, le=1)
+    # R11: `always` proposes every refund, cancellation and replacement and runs it only on the
+    # customer's yes; `when_unsure` runs eligible, confident requests at once.
+    confirm_actions: Literal["always", "when_unsure"] = "always"
+    proposal_ttl_minutes: int = Field(default=30, ge=1)
 
     # API protection. Limits are per rolling minute; generous enough for integrators' bursts.
     rate_limit_per_user: int = Field(default=300, ge=1)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from agents import entities, records
+from agents.confirmation import answer_to_offer
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.replies import compose, excerpt, handoff_summary, plain
 from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding, courtesy_only
 from audit.redact import redact
 from config import Settings
 from tools.base import ToolContext, ToolResult
-from tools.registry import ToolRunner
+from tools.registry import MONEY_TOOLS, Confirmed, ProposalGone, ProposalNotFound, ToolRunner
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,36 @@ def as_policy_query(text: str) -> str:
     return ORDER_REFERENCE.sub("it", text)
 
 
+@dataclass
+class _Step:
+    """What one message led to, and what the turn's records need to know about it."""
+
+    outcome: Outcome
+    mode: str = "offline"
+    request_text: str | None = None  # the words that asked for the action, when not this message
+    confirmed: str | None = None     # the proposal this message confirmed
+    keep_offer: bool = False         # the proposal on the table stays there
+    understanding: Understanding | None = None
+
+
+# Internal keys of a proposal outcome that the response carries elsewhere (`proposal`).
+HIDDEN_RESULT_KEYS = ("proposal", "proposal_event")
+
+
+def _last_action(history: list[dict]) -> dict | None:
+    """The previous turn's action, if it changed something for the customer."""
+    last = history[-1] if history else None
+    if last and (last.get("action") in MONEY_TOOLS and last.get("outcome") == "success"
+                 or last.get("action") == "escalate_case" and last.get("outcome") == "escalated"):
+        return last
+    return None
+
+
+def _public(snapshot: dict) -> dict:
+    return {k: snapshot[k] for k in ("id", "action", "order_id", "amount", "items",
+                                     "needs_approval", "summary", "expires_at")}
+
+
 class SupportAgent:
     def __init__(self, settings: Settings, session_factory, runner: ToolRunner, index,
                  nlu: OfflineNLU, llm_brain=None):
@@ -63,46 +94,196 @@ class SupportAgent:
         if not 1 <= len(text) <= MAX_INPUT:
             raise ValueError(f"user_input must be 1 to {MAX_INPUT} characters after trimming")
         turn = records.start_turn(self.session_factory, user_id, text, conversation_id, ticket_id)
+        u = self.nlu.understand(text)
+        ctx = self._context(turn, u, request_id)
+        step = self._answer_offer(turn, u, ctx) or self._answer_message(turn, u, ctx)
+        return self._finish(turn, u, step)
+
+    def confirm(self, user_id: int, proposal_id: str, request_id: str | None = None) -> dict:
+        """The portal's Confirm button (POST /support/confirm): run the proposal once.
+
+        Raises ProposalNotFound (404) or ProposalGone (409); a repeat returns the first
+        result. The confirmation is recorded in the proposal's conversation like a "yes"."""
+        ctx = ToolContext(user_id=user_id, settings=self.settings, request_id=request_id)
+        confirmed = self.runner.confirm(proposal_id, ctx)
+        if not confirmed.first:
+            return (records.stored_response(self.session_factory, proposal_id)
+                    or self._replay(confirmed))
+        p = confirmed.proposal
+        turn = records.start_turn(self.session_factory, user_id,
+                                  f"Yes, go ahead: {p['summary']}", p["conversation_id"])
+        u = self.nlu.understand("yes")
+        step = _Step(self._confirmed_outcome(confirmed), request_text=turn.state.get(
+            "offer_text"), confirmed=proposal_id)
+        return self._finish(turn, u, step)
+
+    def decline(self, user_id: int, proposal_id: str, request_id: str | None = None) -> dict:
+        """The portal's Not now button: drop the proposal (nothing changes) and say so."""
+        ctx = ToolContext(user_id=user_id, settings=self.settings, request_id=request_id)
+        snapshot = self.runner.proposal(proposal_id, user_id)
+        if snapshot["state"] == "confirmed":
+            raise ProposalGone("confirmed")
+        turn = records.start_turn(self.session_factory, user_id, "Not now, thanks.",
+                                  snapshot["conversation_id"])
+        ctx = self._context(turn, self.nlu.understand("no"), request_id)
+        self.runner.drop(proposal_id, ctx, "the customer chose Not now")
+        return self._finish(turn, self.nlu.understand("no"), self._declined(snapshot))
+
+    # --- the steps of one message ---------------------------------------------------------
+
+    def _context(self, turn: records.Turn, u: Understanding, request_id: str | None
+                 ) -> ToolContext:
+        history = turn.state.get("history", [])
+        earlier = [h["user"] for h in history if h.get("user")]
+        return ToolContext(
+            user_id=turn.user_id, settings=self.settings, confidence=u.confidence,
+            request_id=request_id, conversation_id=turn.conversation_id,
+            ticket_id=turn.ticket_id, intent=u.intent,
+            propose=self.settings.confirm_actions == "always",
+            summary=handoff_summary(turn.user_name, turn.user_id, u, u.order_id, "none", None,
+                                    earlier))
+
+    def _answer_offer(self, turn: records.Turn, u: Understanding, ctx: ToolContext
+                      ) -> _Step | None:
+        """A proposal is waiting (R11): a yes runs it, an acknowledgement asks again, a no
+        drops it, anything else drops it and is then handled as itself (None)."""
+        proposal_id = turn.state.get("proposal_id")
+        if not proposal_id:
+            return None
+        try:
+            snapshot = self.runner.proposal(proposal_id, turn.user_id)
+        except ProposalNotFound:
+            return None
+        if snapshot["state"] != "proposed":
+            return None
+        answer = answer_to_offer(u.text, snapshot["order_id"])
+        if answer == "yes":
+            try:
+                confirmed = self.runner.confirm(proposal_id, ctx)
+            except ProposalGone:
+                return self._offer_again(snapshot, ctx, expired=True)
+            return _Step(self._confirmed_outcome(confirmed),
+                         request_text=turn.state.get("offer_text"), confirmed=proposal_id)
+        if answer == "unclear" and not snapshot["expired"]:
+            outcome = Outcome(snapshot["intent"], 1.0, snapshot["order_id"], snapshot["action"],
+                              ToolResult("needs_confirmation", f"R11 confirm: Just to check: "
+                                         f"{snapshot['summary']} Shall I go ahead?",
+                                         {"proposal": _public(snapshot),
+                                          "proposal_id": snapshot["id"],
+                                          "amount": snapshot["amount"]},
+                                         order_id=snapshot["order_id"]))
+            return _Step(outcome, request_text=turn.state.get("offer_text"), keep_offer=True)
+        why = "the customer said no" if answer == "no" else "the customer wrote something else"
+        self.runner.drop(proposal_id, ctx, why)
+        if answer == "no":
+            return self._declined(snapshot)
+        return None
+
+    def _answer_message(self, turn: records.Turn, u: Understanding, ctx: ToolContext) -> _Step:
         history = turn.state.get("history", [])[-6:]
         pending = turn.state.get("pending")
-
-        u = self.nlu.understand(text)
-        declined = bool(pending) and u.negative
-        if not declined:
+        request_text = None
+        if pending and u.negative:
+            return self._nothing_to_undo(None, u)
+        if answer_to_offer(u.text) == "no" and _last_action(history):
+            return self._nothing_to_undo(_last_action(history), u)
+        if pending:
+            before = u.signals[:]
             u = continue_pending(u, pending, self.settings.min_action_confidence)
-        ctx = ToolContext(user_id=user_id, settings=self.settings, confidence=u.confidence,
-                          request_id=request_id, conversation_id=turn.conversation_id,
-                          ticket_id=turn.ticket_id)
-        earlier = [h["user"] for h in history if h.get("user")]
-        ctx.summary = handoff_summary(turn.user_name, user_id, u, u.order_id, "none", None,
-                                      earlier)
-
+            if u.signals != before and pending.get("text"):
+                request_text = f"{pending['text']} / {u.text}"
+            ctx.confidence, ctx.intent = u.confidence, u.intent
         mode, outcome = "offline", None
-        if declined:
-            outcome = Outcome("other", u.confidence, None, "none",
-                              ToolResult("success", "Customer declined; nothing changed."))
-        elif self.llm_brain is not None:
+        if self.llm_brain is not None:
             try:
                 outcome = self.llm_brain.run(u, ctx, self.runner, history=history,
-                                             policy=self.retrieve(u.intent, text))
+                                             policy=self.retrieve(u.intent, u.text))
                 mode = "llm"
             except Exception as exc:  # any model failure or time-out: the offline brain answers
                 log.warning("LLM brain failed (%s); falling back to offline", type(exc).__name__)
                 outcome = getattr(exc, "partial_outcome", None)
         if outcome is None:
             outcome = decide(u, ctx, self.runner)
+        return _Step(outcome, mode=mode, request_text=request_text, understanding=u)
 
-        response = self._respond(turn, u, outcome, mode)
+    def _offer_again(self, snapshot: dict, ctx: ToolContext, expired: bool) -> _Step:
+        """The yes came after the offer expired: check again now and make a fresh offer."""
+        args = {"order_id": snapshot["order_id"]}
+        if snapshot["action"] == "create_replacement":
+            args["reason"] = snapshot.get("reason")
+        result = self.runner.invoke(snapshot["action"], replace(
+            ctx, confidence=1.0, intent=snapshot["intent"], propose=True), **args)
+        outcome = Outcome(snapshot["intent"], 1.0, result.order_id or snapshot["order_id"],
+                          snapshot["action"], result)
+        if expired:
+            outcome.extra["prefix"] = ("That offer had expired, so I checked your order again. "
+                                       if result.status == "needs_confirmation" else
+                                       "That offer had expired and things have changed since. ")
+        return _Step(outcome)
+
+    def _confirmed_outcome(self, confirmed: Confirmed) -> Outcome:
+        p = confirmed.proposal
+        return Outcome(p["intent"], 1.0, confirmed.result.order_id or p["order_id"], p["action"],
+                       confirmed.result)
+
+    def _declined(self, snapshot: dict) -> _Step:
+        what = {"issue_refund": "refunded", "cancel_order": "cancelled",
+                "create_replacement": "replaced"}.get(snapshot["action"], "changed")
+        return _Step(Outcome(snapshot["intent"], 1.0, snapshot["order_id"], "none", ToolResult(
+            "success", f"R11 confirm: no problem — I haven't {what} order "
+                       f"#{snapshot['order_id']}; nothing has changed.", {"declined": True},
+            order_id=snapshot["order_id"])))
+
+    def _nothing_to_undo(self, last: dict | None, u: Understanding) -> _Step:
+        """"Never mind": if an action already ran, say so (no false comfort) and how a person
+        can help; otherwise confirm that nothing changed."""
+        if last is None:
+            return _Step(Outcome("other", u.confidence, None, "none",
+                                 ToolResult("success", "Customer declined; nothing changed.",
+                                            {"declined": True})))
+        done = {"issue_refund": "refunded", "cancel_order": "cancelled",
+                "create_replacement": "arranged a replacement for",
+                "escalate_case": "passed to our team"}[last["action"]]
+        return _Step(Outcome("other", u.confidence, last.get("order_id"), "none", ToolResult(
+            "success", f"That's already done: I {done} order #{last.get('order_id')} earlier in "
+                       "this conversation, so I can't simply take it back here. If you'd like it "
+                       "reversed, ask for a person and our team will help.",
+            {"already_done": True}, order_id=last.get("order_id"))))
+
+    def _replay(self, confirmed: Confirmed) -> dict:
+        """A repeat confirmation that raced the first one's reply: the same answer, rebuilt."""
+        p = confirmed.proposal
+        outcome = self._confirmed_outcome(confirmed)
+        u = self.nlu.understand("yes")
+        turn = records.Turn(p["user_id"], "", p["conversation_id"], p["ticket_id"])
+        return self._respond(turn, u, outcome, "offline")
+
+    def _finish(self, turn: records.Turn, u: Understanding, step: _Step) -> dict:
+        u = step.understanding or u
+        outcome = step.outcome
+        response = self._respond(turn, u, outcome, step.mode)
+        history = turn.state.get("history", [])[-6:]
         summary = None
         if response["escalated"]:
+            earlier = [h["user"] for h in history if h.get("user")]
             summary = outcome.extra.get("summary") or handoff_summary(
-                turn.user_name, user_id, u, outcome.order_id, outcome.action, outcome.result,
-                earlier)
-        state = {"pending": outcome.pending,
-                 "history": (history + [{"user": redact(text)[:500], "intent": outcome.intent,
-                                         "action": outcome.action,
+                turn.user_name, turn.user_id, u, outcome.order_id, outcome.action,
+                outcome.result, earlier)
+        pending = dict(outcome.pending) if outcome.pending else None
+        if pending and pending.get("text"):
+            pending["text"] = redact(pending["text"])[:500]
+        offer = response["proposal"]
+        state = {"pending": pending,
+                 "proposal_id": offer["id"] if offer else None,
+                 "offer_text": (turn.state.get("offer_text") if step.keep_offer
+                                else redact(step.request_text or turn.text)[:500]
+                                if offer else None),
+                 "history": (history + [{"user": redact(turn.text)[:500],
+                                         "intent": outcome.intent, "action": outcome.action,
+                                         "order_id": outcome.order_id,
                                          "outcome": outcome.result.status}])[-6:]}
-        records.finish_turn(self.session_factory, turn, response, state, summary)
+        records.finish_turn(self.session_factory, turn, response, state, summary,
+                            request_text=step.request_text, confirmed_proposal=step.confirmed)
         return response
 
     def retrieve(self, intent: str, query: str, k: int = 3) -> list[dict]:
@@ -161,11 +342,13 @@ class SupportAgent:
         text = outcome.extra.get("reply") if mode == "llm" else None
         if not text:
             text = compose(turn.user_name, u, outcome.action, result, sources, answer=answer)
+        text = outcome.extra.get("prefix", "") + text
         others = [o for o in entities.extract_order_ids(u.text) if o != outcome.order_id]
         if outcome.order_id and others:  # one action per message: say what was left
             text += (f" You also mentioned order {', '.join('#' + o for o in others)}: send it "
                      "in a new message and I'll look at it too.")
-        action_result = result.as_action_result()
+        action_result = {k: v for k, v in result.as_action_result().items()
+                         if k not in HIDDEN_RESULT_KEYS}
         escalated = result.status == "escalated" or bool(result.details.get("escalated"))
         return {
             "conversation_id": turn.conversation_id,
@@ -180,4 +363,5 @@ class SupportAgent:
                                 "score": s["score"]} for s in sources],
             "escalated": escalated,
             "mode": mode,
+            "proposal": outcome.proposal,
         }

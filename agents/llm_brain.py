@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from agents.llm_prompts import SUMMARY_PROMPT, SYSTEM
+from agents.llm_prompts import CONFIRM_RULE, SUMMARY_PROMPT, SYSTEM
 from agents.offline_brain import Outcome
-from agents.reply_check import ungrounded
+from agents.reply_check import states_proposal, ungrounded
 from agents.understanding import ACTION_INTENTS, Understanding
 from audit.redact import redact
 from config import Settings
@@ -133,6 +133,8 @@ class LLMBrain:
                                 self._partial(u, recorder, confidence_for))
         reply = run.reply
         problem = ungrounded(reply, recorder.snapshot(), [system, *_tool_texts(run.messages)])
+        if not problem and outcome.proposal and not states_proposal(reply, outcome.proposal):
+            problem = "does not state the proposal (order and amount) it asks the customer about"
         if problem:
             if not recorder.action_taken and outcome.action == "none":
                 raise LLMBrainError(f"unusable reply: {problem}")
@@ -205,7 +207,8 @@ class LLMBrain:
                 "frustrated" if u.frustration.frustrated else "calm")
         if u.wants_human:
             mood += ", asked for a person"
-        return SYSTEM.format(web=web, today=ctx.now.date().isoformat(), intent=u.intent,
+        return SYSTEM.format(web=web, confirm=CONFIRM_RULE if ctx.propose else "",
+                             today=ctx.now.date().isoformat(), intent=u.intent,
                              confidence=u.confidence, order=u.order_id or "none",
                              reason=u.reason or "none", mood=mood, policy=sections)
 

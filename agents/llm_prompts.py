@@ -13,7 +13,7 @@ needs_info or not found, tell the customer exactly that and its reason. Never cl
 anything a tool did not do.
 - Take at most one action (issue_refund, cancel_order, create_replacement or escalate_case) per \
 message. Without an order number, call find_orders with the purpose; if it answers needs_info, \
-ask which order and list the choices.
+ask which order and list the choices.{confirm}
 - Refunds are for delivered orders; an order that has not shipped is cancelled instead. \
 Replacements are for damaged, defective or wrong items.
 - If the customer asks for a person or is very upset, call escalate_case.
@@ -30,6 +30,15 @@ number: {order}; reason: {reason}; mood: {mood}.
 
 Relevant policy sections:
 {policy}"""
+
+# R11 (CONFIRM_ACTIONS=always): the action tools only propose; the customer's yes is handled by
+# the system, never by the model.
+CONFIRM_RULE = """
+- issue_refund, cancel_order and create_replacement do NOT act: they check the rules and, if \
+allowed, create a proposal (status needs_confirmation) that the customer must confirm. Nothing \
+has changed yet. Tell the customer exactly what the proposal says (the order number, the items, \
+the amount and where the money goes) and ask whether to go ahead. Never say it is done. You \
+cannot confirm for the customer; their "yes" is handled by the system."""
 
 SUMMARY_PROMPT = ("Write a hand-off summary for the human support agent who takes over this "
                   "case: what the customer asked, which order, what was done and why (from the "

@@ -27,10 +27,17 @@ class Outcome:
     pending: dict | None = None
     extra: dict = field(default_factory=dict)
 
+    @property
+    def proposal(self) -> dict | None:
+        """The offer waiting for the customer's yes (R11), if this outcome made one."""
+        if self.result.status != "needs_confirmation":
+            return None
+        return self.result.details.get("proposal")
+
 
 def _pending(u: Understanding, awaiting: str, order_id: str | None = None) -> dict:
     return {"intent": u.intent, "confidence": u.confidence, "awaiting": awaiting,
-            "order_id": order_id or u.order_id, "reason": u.reason}
+            "order_id": order_id or u.order_id, "reason": u.reason, "text": u.text[:500]}
 
 
 def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner) -> Outcome:

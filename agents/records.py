@@ -14,12 +14,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.errors import NotFound
 from audit.redact import redact
+from db import ticket_lifecycle
 from db.engine import transaction
-from db.models import Conversation, EscalationCase, Message, Ticket, User, utcnow
+from db.models import (
+    Conversation,
+    EscalationCase,
+    Message,
+    Proposal,
+    Ticket,
+    TicketAction,
+    User,
+    utcnow,
+)
 from tools.registry import CHANGING_TOOLS
 
-STATUS_FOR_OUTCOME = {"success": "resolved", "denied": "resolved", "needs_info": "open",
-                      "error": "open", "escalated": "escalated"}
+# Outcomes that stand for something that happened (or was refused): a later informational
+# answer ("where is it now?", "thanks!") does not replace them as the ticket's headline.
+CONSEQUENTIAL = ("success", "denied", "escalated")
 
 
 @dataclass
@@ -29,6 +40,8 @@ class Turn:
     conversation_id: str
     ticket_id: int
     state: dict = field(default_factory=dict)
+    ticket_status: str = "open"
+    text: str = ""
 
 
 def user_exists(factory: sessionmaker[Session], user_id: int) -> bool:
@@ -69,47 +82,59 @@ def start_turn(factory: sessionmaker[Session], user_id: int, text: str,
         if ticket is None and state.get("ticket_id"):
             ticket = s.get(Ticket, state["ticket_id"])
         if ticket is None:
-            ticket = Ticket(user_id=user_id, conversation_id=conversation.id, status="open",
-                            user_input=text)
+            ticket = ticket_lifecycle.new_ticket(user_id=user_id, conversation_id=conversation.id,
+                                                 user_input=text)
             s.add(ticket)
             s.flush()
         else:
             ticket.conversation_id = conversation.id
             if ticket.status == "queued":
-                ticket.status = "open"
+                ticket_lifecycle.unqueue(ticket)
         s.add(Message(conversation_id=conversation.id, role="user", content=text,
                       ticket_id=ticket.id))
         state["ticket_id"] = ticket.id
         conversation.state = state
-        return Turn(user_id, user.name, conversation.id, ticket.id, state)
+        return Turn(user_id, user.name, conversation.id, ticket.id, state, ticket.status, text)
+
+
+def _headline_changes(ticket: Ticket, action: str, status: str) -> bool:
+    """Does this turn's outcome become what the ticket shows? A pending question or proposal
+    always gives way; something that happened gives way only to another consequential action."""
+    if ticket.action in (None, "none") or ticket.result_status not in CONSEQUENTIAL:
+        return True
+    return action in CHANGING_TOOLS and status in (*CONSEQUENTIAL, "needs_confirmation")
 
 
 def finish_turn(factory: sessionmaker[Session], turn: Turn, response: dict, state: dict,
-                summary: str | None = None) -> None:
-    """Store the outcome on the ticket and the reply in the conversation."""
+                summary: str | None = None, request_text: str | None = None,
+                confirmed_proposal: str | None = None) -> None:
+    """Store the reply in the conversation, the action in the ticket's history, and the
+    ticket's headline and status (through the lifecycle)."""
     result = response["action_result"]
+    action, status = response["action"], result["status"]
+    request_text = redact(request_text or turn.text)
     with transaction(factory) as s:
         ticket = s.get(Ticket, turn.ticket_id)
-        no_action = response["action"] == "none" and result["status"] == "success"
-        # A follow-up that only informs ("where is it now?", "how long will it take?") must not
-        # replace the ticket's headline when that is an action already taken or refused.
-        informational = response["action"] not in CHANGING_TOOLS
-        keeps_headline = (informational and ticket.action in CHANGING_TOOLS
-                          and ticket.result_status in ("success", "escalated", "denied"))
-        if not keeps_headline and not (no_action and ticket.action not in (None, "none")):
+        proposal = response.get("proposal") or {}
+        if action != "none":
+            s.add(TicketAction(ticket_id=ticket.id, request_text=request_text,
+                               intent=response["intent"], action=action,
+                               order_id=response["order_id"], status=status, result=result,
+                               response=response["response"],
+                               proposal_id=proposal.get("id") or confirmed_proposal))
+        if _headline_changes(ticket, action, status):
             ticket.intent = response["intent"]
             ticket.confidence = response["confidence"]
             ticket.order_id = response["order_id"]
-            ticket.action = response["action"]
-            ticket.result_status = result["status"]
+            ticket.action = action
+            ticket.result_status = status
             ticket.result = result
-        ticket.response = response["response"]
-        ticket.policy_sources = response["policy_sources"]
+            ticket.response = response["response"]
+            ticket.policy_sources = response["policy_sources"]
+            if action != "none":
+                ticket.user_input = request_text
         ticket.mode = response["mode"]
-        if response["escalated"] or ticket.status == "escalated":
-            ticket.status = "escalated"
-        elif not (no_action and ticket.status == "resolved"):
-            ticket.status = STATUS_FOR_OUTCOME[result["status"]]
+        ticket_lifecycle.after_answer(ticket, status, response["escalated"])
         s.add(Message(conversation_id=turn.conversation_id, role="assistant",
                       content=response["response"], ticket_id=ticket.id))
         conversation = s.get(Conversation, turn.conversation_id)
@@ -117,8 +142,30 @@ def finish_turn(factory: sessionmaker[Session], turn: Turn, response: dict, stat
         conversation.updated_at = utcnow()
         if summary and result.get("escalation_id"):
             case = s.get(EscalationCase, result["escalation_id"])
-            if case is not None and case.user_id == turn.user_id:
+            if case is not None and case.user_id == turn.user_id and result.get(
+                    "existing_case") is not True:
                 case.summary = summary
+        if confirmed_proposal:
+            stored = s.get(Proposal, confirmed_proposal)
+            if stored is not None and stored.response is None:
+                stored.response = response
+
+
+def stored_response(factory: sessionmaker[Session], proposal_id: str) -> dict | None:
+    """The reply sent when a proposal was confirmed (a repeat confirmation returns it)."""
+    with transaction(factory) as s:
+        p = s.get(Proposal, proposal_id)
+        return dict(p.response) if p is not None and p.response else None
+
+
+def ticket_actions(factory: sessionmaker[Session], ticket_id: int) -> list[dict]:
+    with transaction(factory) as s:
+        return [{"intent": a.intent, "action": a.action, "order_id": a.order_id,
+                 "status": a.status, "request": a.request_text, "result": a.result,
+                 "response": a.response, "proposal_id": a.proposal_id,
+                 "created_at": a.created_at.isoformat(timespec="seconds") + "Z"}
+                for a in s.scalars(select(TicketAction).where(TicketAction.ticket_id == ticket_id)
+                                   .order_by(TicketAction.id))]
 
 
 def conversation_view(factory: sessionmaker[Session], conversation_id: str) -> dict | None:

@@ -65,7 +65,11 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     if answer is not None:  # policy question
         return f"{answer} {cite}".strip()
     if action == "none" and status == "success":
-        if u.negative:
+        if result.details.get("already_done"):
+            return reason
+        if result.details.get("declined") and result.order_id:
+            return f"{reason} Is there anything else I can help with?"
+        if u.negative or result.details.get("declined"):
             return (f"No problem, {first} — I haven't changed anything. Is there anything else I "
                     "can help with?")
         if u.is_greeting:
@@ -81,6 +85,9 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
         return (f"I'm not sure I can help with that here, {first}. I can handle refunds, "
                 "cancellations, replacements and order status, answer policy questions, or "
                 "connect you with a person.")
+    if status == "needs_confirmation":
+        return (f"{empathy}{reason} Reply “yes” to go ahead, or “no” to leave everything as "
+                "it is.")
     if status == "needs_info":
         if result.details.get("found") is False:
             return f"{empathy}{reason} If it's a different order, just tell me its number."

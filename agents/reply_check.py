@@ -61,3 +61,11 @@ def ungrounded(reply: str, calls: list[ToolCall], sources: list[str]) -> str | N
         if _cents(amount) not in known:
             return f"mentions an amount no tool or policy gave: ${amount}"
     return None
+
+
+def states_proposal(reply: str, proposal: dict) -> bool:
+    """R11: a reply about a proposal names its order and (when money moves) its amount, so the
+    customer's yes is to what will really happen."""
+    amount = round(float(proposal.get("amount") or 0) * 100)
+    amounts = {_cents(n) for n in MONEY.findall(reply)}
+    return (str(proposal["order_id"]) in reply and (amount == 0 or amount in amounts))

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.errors import NotFound
+from tools.registry import ProposalGone, ProposalNotFound
 
 log = logging.getLogger("api")
 
@@ -51,6 +52,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound):
         return error_response(404, f"{exc.what}_not_found", exc.message)
+
+    @app.exception_handler(ProposalNotFound)
+    async def _no_proposal(_: Request, exc: ProposalNotFound):
+        return error_response(404, "proposal_not_found", "No such proposal for this user.")
+
+    @app.exception_handler(ProposalGone)
+    async def _proposal_gone(_: Request, exc: ProposalGone):
+        messages = {"expired": "This offer has expired; nothing was changed. Ask again and "
+                               "I'll check your order afresh.",
+                    "dropped": "This offer was withdrawn (the conversation moved on); nothing "
+                               "was changed.",
+                    "confirmed": "This offer was already confirmed."}
+        return error_response(409, f"proposal_{exc.state}",
+                              messages.get(exc.state, "This offer is no longer open."))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):

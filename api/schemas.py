@@ -43,8 +43,36 @@ class PolicySource(BaseModel):
 
 class ActionResult(BaseModel):
     model_config = ConfigDict(extra="allow")
-    status: Literal["success", "denied", "needs_info", "escalated", "error"]
+    status: Literal["success", "denied", "needs_info", "needs_confirmation", "escalated", "error",
+                    "with_agent"]
     reason: str
+
+
+class ProposalItem(BaseModel):
+    name: str
+    qty: int
+
+
+class Proposal(BaseModel):
+    """An action waiting for the customer's yes (R11)."""
+
+    id: str
+    action: Literal["issue_refund", "cancel_order", "create_replacement"]
+    order_id: str
+    amount: float = Field(description="Dollars that will move (0 for a replacement).")
+    items: list[ProposalItem] = []
+    needs_approval: bool = Field(default=False, description="A person approves it after your "
+                                                            "yes (R2a high value).")
+    summary: str = Field(description="Exactly what will happen, in words.")
+    expires_at: str
+
+
+class ConfirmRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
+        {"user_id": 1, "proposal_id": "p_8f2c0d5e3b7a4c19a2e6"}]})
+
+    user_id: int = Field(ge=-INT64, le=INT64, strict=True)
+    proposal_id: str = Field(min_length=1, max_length=64)
 
 
 class ResolveResponse(BaseModel):
@@ -57,7 +85,7 @@ class ResolveResponse(BaseModel):
                     "back to your original payment method.",
         "policy_sources": [{"source": "refund_policy.md", "section": "Refund window",
                             "score": 0.83}],
-        "escalated": False, "mode": "offline"}]})
+        "escalated": False, "mode": "offline", "proposal": None}]})
 
     conversation_id: str
     ticket_id: int
@@ -72,6 +100,7 @@ class ResolveResponse(BaseModel):
     policy_sources: list[PolicySource]
     escalated: bool
     mode: Literal["offline", "llm"]
+    proposal: Proposal | None = None
 
 
 class FeedbackRequest(BaseModel):

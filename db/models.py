@@ -19,7 +19,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ORDER_STATUSES = ("pending", "processing", "shipped", "delivered", "cancelled")
-TICKET_STATUSES = ("open", "resolved", "escalated", "closed", "queued")
+TICKET_STATUSES = ("open", "awaiting_customer", "resolved", "escalated", "with_agent", "closed",
+                   "queued")
+CASE_STATUSES = ("open", "with_agent", "resolved", "closed")
+PROPOSAL_STATES = ("proposed", "confirmed", "dropped", "expired")
 ROLES = ("customer", "staff")
 REFUND_KINDS = ("refund", "cancellation")
 
@@ -175,7 +178,7 @@ class EscalationCase(Base):
     __tablename__ = "escalations"
     __table_args__ = (
         CheckConstraint(_in("priority", ("high", "normal")), name="ck_escalations_priority"),
-        CheckConstraint(_in("status", ("open", "resolved", "closed")), name="ck_escalations_status"),
+        CheckConstraint(_in("status", CASE_STATUSES), name="ck_escalations_status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -191,6 +194,96 @@ class EscalationCase(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    notes: Mapped[list[CaseNote]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseNote.id")
+
+
+class CaseNote(Base):
+    """A dated line on a case: a repeat of the same problem (R12), or a staff member's note."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    case: Mapped[EscalationCase] = relationship(back_populates="notes")
+
+
+class Proposal(Base):
+    """An action the agent has offered and the customer has not yet confirmed (R11).
+
+    The id is unguessable because the portal's Confirm button sends it back. `result` holds
+    what the confirmed action returned, written in the same transaction as the action, so a
+    repeated or concurrent confirmation can only ever read it, never run the action again."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint(_in("state", PROPOSAL_STATES), name="ck_proposals_state"),
+        CheckConstraint("amount_cents >= 0", name="ck_proposals_amount"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    order_id: Mapped[str] = mapped_column(String(40))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    items: Mapped[list] = mapped_column(JSON, default=list)
+    arguments: Mapped[dict] = mapped_column(JSON, default=dict)
+    intent: Mapped[str] = mapped_column(String(30))
+    confidence: Mapped[float] = mapped_column(Float)
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="proposed")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    response: Mapped[dict | None] = mapped_column(JSON)
+
+
+class TicketAction(Base):
+    """Every action a ticket has seen, in order, with the words that asked for it and the
+    receipt: a ticket whose conversation took two actions shows both."""
+
+    __tablename__ = "ticket_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    request_text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(40))
+    order_id: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+    response: Mapped[str] = mapped_column(Text)
+    proposal_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QueuedRequest(Base):
+    """The portal's retry bookkeeping for a ticket kept while the API was unreachable: its own
+    row, never keys inside the ticket's result."""
+
+    __tablename__ = "queued_requests"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True,
+                                           autoincrement=False)
+    request_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    replay_key: Mapped[str | None] = mapped_column(String(120))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    retry_after: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class IdempotencyRecord(Base):

@@ -9,22 +9,27 @@ from db.engine import transaction
 from db.fixture_schema import Fixture, FixtureError
 from db.models import (
     Base,
+    CaseNote,
     Conversation,
     EscalationCase,
     IdempotencyRecord,
     Message,
     Order,
     OrderItem,
+    Proposal,
+    QueuedRequest,
     Refund,
     Replacement,
     Ticket,
+    TicketAction,
     User,
 )
 from db.passwords import hash_password
 
 # Children before parents, so a reset never trips a foreign key.
-RESET_ORDER = (Message, Conversation, EscalationCase, Ticket, IdempotencyRecord, Replacement,
-               Refund, OrderItem, Order, User)
+RESET_ORDER = (Message, Conversation, CaseNote, EscalationCase, Proposal, TicketAction,
+               QueuedRequest, Ticket, IdempotencyRecord, Replacement, Refund, OrderItem, Order,
+               User)
 
 
 def _check_against_database(session: Session, fixture: Fixture, reset: bool) -> None:

@@ -15,7 +15,8 @@ from typing import Any, Literal
 from config import Settings
 from db.models import utcnow
 
-Outcome = Literal["success", "denied", "needs_info", "escalated", "error"]
+Outcome = Literal["success", "denied", "needs_info", "needs_confirmation", "escalated", "error",
+                  "with_agent"]
 
 
 @dataclass
@@ -29,6 +30,11 @@ class ToolContext:
     conversation_id: str | None = None
     ticket_id: int | None = None
     summary: str | None = None
+    # R11: an action tool that would change something stores a proposal instead (tools/proposals).
+    propose: bool = False
+    intent: str | None = None
+    # Set when a person acts (staff approval): recorded in the audit with their id.
+    staff_id: int | None = None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from db.money import fmt, to_dollars
 from tools import policy_guard as guard
 from tools.action_start import start_action
 from tools.base import ToolContext, ToolResult
+from tools.proposals import items_text, offer
 
 NAME = "cancel_order"
 DESCRIPTION = ("Cancel an order that has not shipped yet (pending or processing); the total is "
@@ -30,6 +31,13 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
     if not verdict.ok:
         return ToolResult("denied", verdict.reason, {"order_status": order.status},
                           order_id=order.id)
+
+    if ctx.propose:
+        return offer(session, ctx, NAME, order, amount_cents=order.total_cents,
+                     arguments={"order_id": args.order_id, "reason": args.reason}, summary=(
+                         f"I can cancel order #{order.id} ({items_text(order)}) — it hasn't "
+                         f"shipped yet — and refund {fmt(order.total_cents)} to your original "
+                         "payment method."))
 
     order.status = "cancelled"
     refund = Refund(order_id=order.id, user_id=ctx.user_id, kind="cancellation",

@@ -12,6 +12,7 @@ from db.models import Order, OrderItem, Replacement
 from tools import policy_guard as guard
 from tools.action_start import start_action
 from tools.base import ToolContext, ToolResult
+from tools.proposals import items_text, offer
 
 NAME = "create_replacement"
 DESCRIPTION = ("Ship a free replacement for a delivered order whose item arrived damaged, "
@@ -37,6 +38,14 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
             "R4 replacement: replacements are for damaged, defective or wrong items. What is "
             f"wrong with the item from order #{order.id}?"), order_id=order.id)
 
+    label = {"damaged": "damaged", "defective": "defective", "wrong_item": "wrong"}[args.reason]
+    if ctx.propose:
+        return offer(session, ctx, NAME, order, amount_cents=0,
+                     arguments={"order_id": args.order_id, "reason": args.reason}, summary=(
+                         f"I can send a free replacement for the {label} item from order "
+                         f"#{order.id} ({items_text(order)}): a new order with the same items, "
+                         "at no cost to you, shipped to the same address."))
+
     new_id = f"{order.id}-R" if len(order.id) <= 38 else f"R-{uuid.uuid4().hex[:20]}"
     new_order = Order(id=new_id, user_id=ctx.user_id, status="processing",
                       total_cents=0, ordered_at=ctx.now, replacement_for=order.id,
@@ -47,7 +56,6 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
     session.add(Replacement(original_order_id=order.id, new_order_id=new_order.id,
                             user_id=ctx.user_id, reason=args.reason, created_at=ctx.now))
     session.flush()
-    label = {"damaged": "damaged", "defective": "defective", "wrong_item": "wrong"}[args.reason]
     return ToolResult(
         "success",
         f"R4 replacement: the {label} item from order #{order.id} qualifies for a free "

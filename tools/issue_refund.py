@@ -10,7 +10,8 @@ from db.money import fmt, to_dollars
 from tools import policy_guard as guard
 from tools.action_start import start_action
 from tools.base import ToolContext, ToolResult
-from tools.escalate_case import open_case
+from tools.escalate_case import case_result, open_case, open_case_for, repeat_reason
+from tools.proposals import items_text, offer
 
 NAME = "issue_refund"
 DESCRIPTION = ("Refund a delivered order in full to the customer's original payment method. "
@@ -21,6 +22,10 @@ class Args(BaseModel):
     order_id: str = Field(description="The order number, e.g. '1042'.", max_length=40)
     reason: str | None = Field(default=None, max_length=300,
                                description="Why the customer wants a refund.")
+
+
+def _arguments(args: Args) -> dict:
+    return {"order_id": args.order_id, "reason": args.reason}
 
 
 def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
@@ -34,18 +39,30 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
 
     verdict = guard.fraud_limit(session, ctx.user_id, ctx.now, ctx.settings)
     if not verdict.ok:
-        case = open_case(session, ctx, "fraud", verdict.reason, order.id)
-        return ToolResult("denied", verdict.reason,
-                          {"escalated": True, "escalation_id": case.id, "priority": case.priority},
-                          order_id=order.id)
+        case, new = open_case(session, ctx, "fraud", verdict.reason, order.id)
+        return ToolResult("denied", verdict.reason, case_result(case, new), order_id=order.id)
 
     verdict = guard.high_value(order, ctx.settings)
     if not verdict.ok:
-        case = open_case(session, ctx, "high_value", verdict.reason, order.id)
-        return ToolResult("escalated", verdict.reason,
-                          {"escalated": True, "escalation_id": case.id, "priority": case.priority,
-                           "amount": to_dollars(order.total_cents)},
+        waiting = open_case_for(session, ctx.user_id, order.id, None)
+        if ctx.propose and waiting is None:
+            return offer(session, ctx, NAME, order, amount_cents=order.total_cents,
+                         arguments=_arguments(args), needs_approval=True, summary=(
+                             f"Refunds above {fmt(ctx.settings.auto_refund_limit_cents)} need a "
+                             f"person's approval. I can send your refund of "
+                             f"{fmt(order.total_cents)} for order #{order.id} "
+                             f"({items_text(order)}) to our team for approval; once approved, "
+                             "the money goes back to your original payment method."))
+        case, new = open_case(session, ctx, "high_value", verdict.reason, order.id)
+        return ToolResult("escalated", verdict.reason if new else repeat_reason(case),
+                          {**case_result(case, new), "amount": to_dollars(order.total_cents)},
                           order_id=order.id)
+
+    if ctx.propose:
+        return offer(session, ctx, NAME, order, amount_cents=order.total_cents,
+                     arguments=_arguments(args), summary=(
+                         f"I can refund {fmt(order.total_cents)} for order #{order.id} "
+                         f"({items_text(order)}) to your original payment method."))
 
     refund = Refund(order_id=order.id, user_id=ctx.user_id, kind="refund",
                     amount_cents=order.total_cents, reason=(args.reason or "")[:300] or None,

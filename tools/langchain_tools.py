@@ -26,7 +26,7 @@ from tools.registry import CHANGING_TOOLS, TOOLS, ToolRunner
 
 # Tools that change something (a refund, an order, a case). The others only read.
 # Results after which the request's one action is spent (something may have changed).
-COMMITTED = frozenset({"success", "denied", "escalated"})
+COMMITTED = frozenset({"success", "denied", "escalated", "needs_confirmation"})
 MAX_JSON_CHARS = 4000
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from agents.errors import NotFound
 from api.deps import RequestIdDep, ServicesDep, limit_user
-from api.schemas import ERROR_RESPONSES, ResolveRequest, ResolveResponse
+from api.schemas import ERROR_RESPONSES, ConfirmRequest, ResolveRequest, ResolveResponse
 from api.services import idempotency
 
 router = APIRouter(tags=["support"])
@@ -54,3 +54,28 @@ async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
     await run_in_threadpool(idempotency.complete, factory, claim, 200, response)
     request.app.state.metrics.record_resolve(response)
     return response
+
+
+@router.post("/support/confirm", response_model=ResolveResponse, responses=ERROR_RESPONSES,
+             summary="Confirm a proposed action")
+async def confirm(body: ConfirmRequest, request: Request, services: ServicesDep,
+                  request_id: RequestIdDep):
+    """Run the proposed refund, cancellation or replacement (the customer's yes, R11), with
+    every rule checked again now. At most once: a repeat returns the first result. Unknown or
+    another user's proposal: 404; dropped or expired: 409."""
+    limit_user(request, body.user_id)
+    response = await run_in_threadpool(services.agent.confirm, body.user_id, body.proposal_id,
+                                       request_id)
+    request.app.state.metrics.record_resolve(response)
+    return response
+
+
+@router.post("/support/decline", response_model=ResolveResponse, responses=ERROR_RESPONSES,
+             summary="Decline a proposed action")
+async def decline(body: ConfirmRequest, request: Request, services: ServicesDep,
+                  request_id: RequestIdDep):
+    """The customer's "not now": the proposal is dropped and nothing changes. A confirmed
+    proposal cannot be declined (409)."""
+    limit_user(request, body.user_id)
+    return await run_in_threadpool(services.agent.decline, body.user_id, body.proposal_id,
+                                   request_id)

@@ -75,3 +75,12 @@ def audit_lines(services, **match) -> list[dict]:
         return []
     lines = [json.loads(raw) for raw in path.read_text(encoding="utf-8").splitlines() if raw]
     return [line for line in lines if all(line.get(k) == v for k, v in match.items())]
+
+
+def says_yes(agent, user_id: int, offer: dict, text: str = "yes", **kwargs) -> dict:
+    """R11: `offer` must be a proposal that changed nothing yet; the customer's yes runs it."""
+    assert offer["action_result"]["status"] == "needs_confirmation", offer
+    assert offer["proposal"] and offer["proposal"]["order_id"] == offer["order_id"], offer
+    reply = agent.resolve(user_id, text, offer["conversation_id"], **kwargs)
+    assert reply["proposal"] is None and reply["conversation_id"] == offer["conversation_id"]
+    return reply

@@ -4,7 +4,7 @@ import pytest
 
 from agents.entities import extract_order_id
 from audit.redact import redact
-from tests.agents.offline_shop import build_shop, order_row, refund_rows
+from tests.agents.offline_shop import build_shop, order_row, refund_rows, says_yes
 from tests.conftest import order, users
 
 
@@ -44,7 +44,7 @@ def test_short_and_lettered_order_numbers(text, expected):
 
 
 def test_short_order_number_is_used_not_guessed(agent, shop):
-    reply = agent.resolve(2, "cancel order 7 please")
+    reply = says_yes(agent, 2, agent.resolve(2, "cancel order 7 please"))
     assert reply["order_id"] == "7" and reply["action_result"]["status"] == "success"
     other = agent.resolve(2, "refund order 7 of user 3")  # R9: still this user's own order 7
     assert other["action_result"]["status"] != "success"
@@ -88,7 +88,7 @@ def test_more_pii_is_redacted():
 def test_an_informational_follow_up_keeps_the_tickets_headline(agent, shop):
     from tests.agents.offline_shop import ticket
 
-    first = agent.resolve(1, "please refund order 1106, I changed my mind")
+    first = says_yes(agent, 1, agent.resolve(1, "please refund order 1106, I changed my mind"))
     assert first["action_result"]["status"] == "success"
     follow = agent.resolve(1, "and where is order 1105 now?", first["conversation_id"])
     assert follow["action"] == "get_order_status" and follow["ticket_id"] == first["ticket_id"]
@@ -108,7 +108,9 @@ def test_complaints_and_retractions_are_not_requests(agent, shop, text):
 
 
 def test_angry_but_clear_request_still_acts(agent, shop):
-    reply = agent.resolve(2, "Why did you send me a broken lamp? I want a refund for order 12")
+    offer = agent.resolve(2, "Why did you send me a broken lamp? I want a refund for order 12")
+    assert offer["action"] == "issue_refund" and offer["order_id"] == "12"
+    reply = says_yes(agent, 2, offer)
     assert reply["action"] == "issue_refund" and reply["action_result"]["status"] == "success"
 
 

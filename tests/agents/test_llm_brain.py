@@ -62,20 +62,41 @@ def resolve(stack, model, user_id, text, **kwargs):
     return services.agent.resolve(user_id, text, **kwargs)
 
 
-def test_refund_tool_call_changes_the_database_and_audits(stack):
+def yes(stack, offer, text="yes please"):
+    """R11: the customer's yes runs the proposal in code; the model is not asked (a model that
+    is asked would fail the test: its script is empty)."""
+    assert offer["action_result"]["status"] == "needs_confirmation" and offer["proposal"]
+    model = script()
+    reply = resolve(stack, model, offer_user(offer), text,
+                    conversation_id=offer["conversation_id"])
+    assert model.seen == [] and reply["proposal"] is None
+    return reply
+
+
+def offer_user(offer):
+    return offer["_user"]
+
+
+def test_refund_tool_call_proposes_and_only_the_customers_yes_runs_it(stack):
     settings, services = stack
     model = script(call("issue_refund", order_id="1101", reason="arrived broken"),
-                   "I've refunded $59.99 for order #1101 to your original payment method.")
+                   "I can refund $59.99 for order #1101 to your original payment method. "
+                   "Shall I go ahead?")
     r = resolve(stack, model, 1, "I want a refund for order 1101, it arrived broken",
                 request_id="req-llm-1")
     assert r["mode"] == "llm"
     assert (r["intent"], r["action"], r["order_id"]) == ("refund", "issue_refund", "1101")
-    assert r["action_result"]["status"] == "success"
-    assert r["response"].startswith("I've refunded $59.99")
+    assert r["action_result"]["status"] == "needs_confirmation"
+    assert r["proposal"]["amount"] == 59.99
+    assert r["response"].startswith("I can refund $59.99")
+    assert refunds_of(services, "1101") == []
+    r["_user"] = 1
+    done = yes(stack, r)
+    assert done["action_result"]["status"] == "success"
     assert refunds_of(services, "1101") == [(1, 5999, "refund")]
     lines = AuditLog(settings.audit_log_path).read(request_id="req-llm-1")
     assert [(x["tool"], x["outcome"], x["user_id"]) for x in lines] == [
-        ("issue_refund", "success", 1)]
+        ("issue_refund", "needs_confirmation", 1)]
     # The model was given the shop's tools (no web search without a Tavily key) and the policy.
     assert "web_search" not in model.bound_tools
     assert {"issue_refund", "find_orders", "search_policy"} <= set(model.bound_tools)
@@ -103,11 +124,13 @@ def test_extra_arguments_cannot_choose_the_user_or_the_amount(stack):
         call("issue_refund", order_id="4101", user_id=5, amount=999.0, confidence=1.0),
         "Refunded.")
     r = resolve(stack, model, 4, "refund order 4101 please, it's not what I expected")
+    assert r["proposal"]["amount"] == 40.0 and "$999" not in r["response"]
+    r["_user"] = 4
+    yes(stack, r)
     assert refunds_of(services, "5101") == []  # user 5's order: not found for user 4
     assert refunds_of(services, "4101") == [(4, 4000, "refund")]  # the order total, user 4
-    assert r["action_result"]["amount"] == 40.0
     first, second = tool_outputs(model)
-    assert first["details"] == {"found": False} and second["status"] == "success"
+    assert first["details"] == {"found": False} and second["status"] == "needs_confirmation"
 
 
 def test_model_error_falls_back_to_the_offline_brain(stack):
@@ -116,7 +139,10 @@ def test_model_error_falls_back_to_the_offline_brain(stack):
     r = resolve(stack, model, 6, "I want a refund for order 6101, it arrived broken")
     assert r["mode"] == "offline"
     assert (r["intent"], r["action"], r["action_result"]["status"]) == (
-        "refund", "issue_refund", "success")
+        "refund", "issue_refund", "needs_confirmation")
+    assert refunds_of(services, "6101") == []
+    r["_user"] = 6
+    yes(stack, r)
     assert refunds_of(services, "6101") == [(6, 3000, "refund")]
 
 
@@ -125,13 +151,16 @@ def test_timeout_before_any_action_falls_back_and_the_late_call_is_refused(stack
     model = script(after(3.0, call("issue_refund", order_id="7101")), "Refunded.")
     r = resolve(stack, model, 7, "I want a refund for order 7101, it arrived broken",
                 timeout=1.0)
-    assert r["mode"] == "offline" and r["action_result"]["status"] == "success"
+    assert r["mode"] == "offline" and r["action_result"]["status"] == "needs_confirmation"
     # The abandoned model wakes up and asks for the refund again; the closed request refuses.
     deadline = time.monotonic() + 15
     while len(model.seen) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert tool_outputs(model)[-1]["status"] == "error"
     assert "Time limit" in tool_outputs(model)[-1]["reason"]
+    assert refunds_of(services, "7101") == []
+    r["_user"] = 7
+    yes(stack, r)
     assert refunds_of(services, "7101") == [(7, 3500, "refund")]
 
 
@@ -141,17 +170,19 @@ def test_timeout_after_an_action_reports_it_and_does_not_act_twice(stack):
     r = resolve(stack, model, 8, "I want a refund for order 8101, it arrived broken",
                 timeout=2.0)
     assert r["mode"] == "offline"  # the model did not finish, so it did not answer
-    # The model's refund is reported; the offline brain did not try again (that would have
-    # been denied by R8 and shown as "denied").
-    assert (r["action"], r["action_result"]["status"]) == ("issue_refund", "success")
+    # The model's proposal is reported; the offline brain did not make a second one.
+    assert (r["action"], r["action_result"]["status"]) == ("issue_refund", "needs_confirmation")
+    assert refunds_of(services, "8101") == []
+    r["_user"] = 8
+    yes(stack, r)
     assert refunds_of(services, "8101") == [(8, 4200, "refund")]
 
 
 def test_garbage_answer_falls_back(stack):
     _, services = stack
     r = resolve(stack, script("   "), 9, "I want a refund for order 9101, it arrived broken")
-    assert r["mode"] == "offline"
-    assert refunds_of(services, "9101") == [(9, 2000, "refund")]
+    assert r["mode"] == "offline" and r["proposal"]["order_id"] == "9101"
+    assert refunds_of(services, "9101") == []
 
 
 def test_unbacked_claim_is_not_sent_to_the_customer(stack):
@@ -168,14 +199,17 @@ def test_unbacked_claim_is_not_sent_to_the_customer(stack):
 def test_high_value_refund_escalates_with_a_model_written_summary(stack):
     _, services = stack
     model = script(call("issue_refund", order_id="11101"),
-                   "A specialist will review your $650.00 refund and contact you by email.",
-                   "Customer wants a refund for a $650 order; refund held for approval (R2a).")
-    r = resolve(stack, model, 11, "I want a refund for order 11101, it arrived broken")
-    assert r["mode"] == "llm" and r["escalated"] is True
-    assert r["action_result"]["status"] == "escalated"
+                   "Refunds this large need a person's approval: shall I send your $650.00 "
+                   "refund for order #11101 to a specialist?")
+    offer = resolve(stack, model, 11, "I want a refund for order 11101, it arrived broken")
+    assert offer["mode"] == "llm" and offer["proposal"]["needs_approval"] is True
+    assert summaries(services, 11) == []
+    offer["_user"] = 11
+    r = yes(stack, offer)
+    assert r["escalated"] is True and r["action_result"]["status"] == "escalated"
     assert refunds_of(services, "11101") == []
     (summary,) = summaries(services, 11)
-    assert "held for approval (R2a)" in summary and "issue_refund" in summary
+    assert "Customer: User 11" in summary and "#11101" in summary
 
 
 def test_asking_for_a_person_escalates(stack):
@@ -205,8 +239,12 @@ def test_which_order_question_then_follow_up_completes_the_request(stack):
     assert first["mode"] == "llm" and first["action"] == "none"
     assert first["action_result"]["status"] == "needs_info"
     model = script(call("issue_refund", order_id="13102"), "Done: $18.00 is on its way back.")
-    second = resolve(stack, model, 13, "it's order 13102",
-                     conversation_id=first["conversation_id"])
+    offer = resolve(stack, model, 13, "it's order 13102",
+                    conversation_id=first["conversation_id"])
+    # The model's "Done" claim is not sent: the templated proposal is.
+    assert "Done" not in offer["response"] and "Shall I go ahead?" in offer["response"]
+    offer["_user"] = 13
+    second = yes(stack, offer)
     assert (second["intent"], second["action"], second["action_result"]["status"]) == (
         "refund", "issue_refund", "success")
     assert refunds_of(services, "13102") == [(13, 1800, "refund")]
@@ -232,11 +270,14 @@ def test_one_action_per_request_even_with_parallel_calls(stack):
                          ("escalate_case", {"reason": "extra"})),
                    "Your order is cancelled.")
     r = resolve(stack, model, 15, "cancel order 15101 please, I don't need it any more")
-    assert r["action"] == "cancel_order" and r["action_result"]["status"] == "success"
+    assert r["action"] == "cancel_order" and r["action_result"]["status"] == "needs_confirmation"
+    assert "Your order is cancelled" not in r["response"]  # an unbacked claim is never sent
+    outs = tool_outputs(model)
+    assert sorted(o["status"] for o in outs) == ["denied", "denied", "needs_confirmation"]
+    r["_user"] = 15
+    yes(stack, r, "yes")
     assert refunds_of(services, "15101") == [(15, 1200, "cancellation")]
     assert summaries(services, 15) == []
-    outs = tool_outputs(model)
-    assert sorted(o["status"] for o in outs) == ["denied", "denied", "success"]
 
 
 def test_understood_confidence_is_never_raised_by_the_model(stack):

@@ -22,6 +22,7 @@ from tests.agents.offline_shop import (
     order_row,
     refund_rows,
     replacement_rows,
+    says_yes,
     ticket,
 )
 from tests.conftest import iso, order, users
@@ -96,8 +97,18 @@ def assert_sources(reply: dict, expected_source: str | None = None):
 # --- refunds (R2, R2a, R2b) -----------------------------------------------------------------
 
 def test_refund_success(agent, shop):
-    reply = agent.resolve(1, "I want a refund for order #1101, it arrived broken",
-                          request_id="req-refund-1")
+    offer = agent.resolve(1, "I want a refund for order #1101, it arrived broken",
+                          request_id="req-offer-1")
+    assert (offer["intent"], offer["action"], offer["order_id"]) == ("refund", "issue_refund", "1101")
+    assert offer["proposal"]["amount"] == 59.99 and "$59.99" in offer["response"]
+    assert "Item 1101" in offer["response"] and "original payment method" in offer["response"]
+    assert refund_rows(shop, user_id=1) == []
+    assert ticket(shop, offer["ticket_id"])["status"] == "awaiting_customer"
+    [created] = audit_lines(shop, request_id="req-offer-1")
+    assert (created["tool"], created["outcome"]) == ("issue_refund", "needs_confirmation")
+    assert created["details"]["proposal_id"] == offer["proposal"]["id"]
+
+    reply = says_yes(agent, 1, offer, request_id="req-refund-1")
     assert (reply["intent"], reply["action"], reply["order_id"]) == ("refund", "issue_refund", "1101")
     result = reply["action_result"]
     assert result["status"] == "success" and result["amount"] == 59.99 and result["refund_id"]
@@ -114,8 +125,11 @@ def test_refund_success(agent, shop):
     assert lines[0]["ticket_id"] == reply["ticket_id"]
     assert (lines[0]["user_id"], lines[0]["order_id"], lines[0]["outcome"]) == (1, "1101", "success")
 
+    assert lines[0]["details"]["proposal_event"] == "confirmed"
+
     again = agent.resolve(1, "refund order 1101 again please")
     assert again["action_result"]["status"] == "denied" and "R8" in again["action_result"]["reason"]
+    assert again["proposal"] is None
     assert refund_rows(shop, user_id=1) == [("1101", 5999, "refund")]
 
 
@@ -131,7 +145,11 @@ def test_refund_outside_the_window_is_denied(agent, shop):
 
 
 def test_high_value_refund_is_escalated_for_approval(agent, shop):
-    reply = agent.resolve(3, "Please refund order 1301, I don't need it anymore")
+    offer = agent.resolve(3, "Please refund order 1301, I don't need it anymore")
+    assert offer["proposal"]["needs_approval"] is True and not offer["escalated"]
+    assert "approval" in offer["response"] and "$899.00" in offer["response"]
+    assert cases(shop, 3) == []
+    reply = says_yes(agent, 3, offer, "yes please go ahead")
     assert reply["action"] == "issue_refund" and reply["escalated"] is True
     assert reply["action_result"]["status"] == "escalated"
     assert "R2a" in reply["action_result"]["reason"]
@@ -159,7 +177,10 @@ def test_fraud_limit_denies_and_escalates(agent, shop):
 # --- cancel (R3) ------------------------------------------------------------------------------
 
 def test_cancel_pending_order(agent, shop):
-    reply = agent.resolve(5, "please cancel order 1501")
+    offer = agent.resolve(5, "please cancel order 1501")
+    assert (offer["intent"], offer["action"]) == ("cancel", "cancel_order")
+    assert order_row(shop, "1501")["status"] == "pending" and "$30.00" in offer["response"]
+    reply = says_yes(agent, 5, offer, "ok do it")
     assert (reply["intent"], reply["action"]) == ("cancel", "cancel_order")
     assert reply["action_result"]["status"] == "success" and reply["action_result"]["amount"] == 30.0
     assert "$30.00" in reply["response"]
@@ -189,7 +210,11 @@ def test_cancel_already_cancelled_changes_nothing(agent, shop):
 
 def test_replacement_for_a_cracked_item_creates_a_linked_order(agent, shop):
     before = count_orders(shop)
-    reply = agent.resolve(6, "order 1601 arrived cracked, can you send a new one?")
+    offer = agent.resolve(6, "order 1601 arrived cracked, can you send a new one?")
+    assert (offer["intent"], offer["action"]) == ("replacement", "create_replacement")
+    assert offer["proposal"]["amount"] == 0 and "2 × Glass vase" in offer["response"]
+    assert count_orders(shop) == before
+    reply = says_yes(agent, 6, offer, "yes please")
     assert (reply["intent"], reply["action"]) == ("replacement", "create_replacement")
     result = reply["action_result"]
     assert result["status"] == "success" and result["reason"].startswith("R4")
@@ -316,8 +341,10 @@ def test_chit_chat_and_off_topic_get_no_policy(agent, text, start):
 # --- R7: which order --------------------------------------------------------------------------
 
 def test_no_order_number_and_one_qualifying_order_acts_on_it(agent, shop):
-    reply = agent.resolve(10, "I want a refund please")
-    assert reply["action"] == "issue_refund" and reply["order_id"] == "2001"
+    offer = agent.resolve(10, "I want a refund please")
+    assert offer["action"] == "issue_refund" and offer["order_id"] == "2001"
+    assert "#2001" in offer["response"] and refund_rows(shop, user_id=10) == []
+    reply = says_yes(agent, 10, offer)
     assert reply["action_result"]["status"] == "success"
     assert refund_rows(shop, user_id=10) == [("2001", 2000, "refund")]
 
@@ -330,7 +357,7 @@ def test_no_order_number_and_several_qualifying_orders_asks(agent, shop):
     assert set(reply["action_result"]["qualifying"]) == {"2101", "2102"}
     assert "#2101" in reply["response"] and "#2102" in reply["response"]
     assert refund_rows(shop, user_id=11) == []
-    assert ticket(shop, reply["ticket_id"])["status"] == "open"
+    assert ticket(shop, reply["ticket_id"])["status"] == "awaiting_customer"
 
 
 def test_an_order_number_the_user_does_not_have_asks_again(agent, shop):
@@ -355,7 +382,8 @@ def test_follow_up_completes_a_pending_request_on_another_agent_instance(agent, 
         factory = make_session_factory(engine)
         other_worker = SupportAgent(settings, factory, ToolRunner(factory, AuditLog(
             settings.audit_log_path)), shop.index, shop.nlu)
-        second = other_worker.resolve(16, "it's order 2602", first["conversation_id"])
+        offer = other_worker.resolve(16, "it's order 2602", first["conversation_id"])
+        second = says_yes(other_worker, 16, offer)
     finally:
         engine.dispose()
     assert second["conversation_id"] == first["conversation_id"]
@@ -367,22 +395,23 @@ def test_follow_up_completes_a_pending_request_on_another_agent_instance(agent, 
     assert ticket(shop, first["ticket_id"])["status"] == "resolved"
     with transaction(shop.session_factory) as s:
         conv = s.get(Conversation, first["conversation_id"])
-        assert conv.state.get("pending") is None
+        assert conv.state.get("pending") is None and conv.state.get("proposal_id") is None
         roles = [m.role for m in s.scalars(select(Message).where(
             Message.conversation_id == conv.id).order_by(Message.id))]
-    assert roles == ["user", "assistant", "user", "assistant"]
+    assert roles == ["user", "assistant"] * 3
 
 
 def test_handoff_summary_after_a_follow_up_shows_the_whole_request(agent, shop):
     first = agent.resolve(20, "I'd like my money back please, my number is 555 123 4567")
     assert first["action_result"]["status"] == "needs_info"
-    second = agent.resolve(20, "it's order 3001", first["conversation_id"])
+    offer = agent.resolve(20, "it's order 3001", first["conversation_id"])
+    second = says_yes(agent, 20, offer)
     assert second["action_result"]["status"] == "escalated" and second["order_id"] == "3001"
     [case] = cases(shop, 20)
     assert (case["kind"], case["order_id"], case["ticket_id"]) == ("high_value", "3001",
                                                                  first["ticket_id"])
     assert "Earlier: \"I'd like my money back please, my number is [PHONE]\"" in case["summary"]
-    assert "Asked: \"it's order 3001\"" in case["summary"]
+    assert "it's order 3001" in case["summary"]
     assert "555 123 4567" not in case["summary"]
     assert refund_rows(shop, user_id=20) == []
 
@@ -392,9 +421,11 @@ def test_hedged_request_asks_first_then_yes_runs_it(agent, shop):
     assert first["action"] == "none" and first["action_result"]["status"] == "needs_info"
     assert "R10" in first["action_result"]["reason"] and first["confidence"] < 0.6
     assert refund_rows(shop, user_id=12) == []
-    assert ticket(shop, first["ticket_id"])["status"] == "open"
+    assert ticket(shop, first["ticket_id"])["status"] == "awaiting_customer"
 
-    second = agent.resolve(12, "yes", first["conversation_id"])
+    offer = agent.resolve(12, "yes", first["conversation_id"])
+    assert refund_rows(shop, user_id=12) == []
+    second = says_yes(agent, 12, offer)
     assert (second["action"], second["order_id"]) == ("issue_refund", "2201")
     assert second["action_result"]["status"] == "success"
     assert refund_rows(shop, user_id=12) == [("2201", 4000, "refund")]
@@ -434,7 +465,9 @@ def test_yes_after_a_question_about_an_action_runs_it(agent, shop):
     assert first["policy_sources"][0]["section"] == "Refund window"
     assert "30 days" in first["response"]
     assert refund_rows(shop, order_id="2901") == []
-    second = agent.resolve(19, "yes please", first["conversation_id"])
+    offer = agent.resolve(19, "yes please", first["conversation_id"])
+    assert refund_rows(shop, order_id="2901") == []
+    second = says_yes(agent, 19, offer, "yes")
     assert (second["action"], second["order_id"]) == ("issue_refund", "2901")
     assert refund_rows(shop, order_id="2901") == [("2901", 3300, "refund")]
 
@@ -442,7 +475,9 @@ def test_yes_after_a_question_about_an_action_runs_it(agent, shop):
 def test_replacement_without_a_reason_asks_for_it_then_completes(agent, shop):
     first = agent.resolve(17, "I need a replacement for order 2701")
     assert first["action_result"]["status"] == "needs_info" and replacement_rows(shop, 17) == []
-    second = agent.resolve(17, "it arrived with a cracked lid", first["conversation_id"])
+    offer = agent.resolve(17, "it arrived with a cracked lid", first["conversation_id"])
+    assert replacement_rows(shop, 17) == []
+    second = says_yes(agent, 17, offer)
     assert second["action"] == "create_replacement"
     assert second["action_result"]["status"] == "success"
     assert replacement_rows(shop, 17) == [("2701", "2701-R", "damaged")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from agents.factory import build_services
+from agents.factory import build_services, services_for
 from api.main import create_app
 from db.fixture_schema import parse_fixture
 from db.seed import load_fixture
@@ -46,10 +46,18 @@ def fresh_db(services):
 
 @pytest.fixture
 def make_client(api_settings, fresh_db):
+    made = []
+
     def _make(**overrides):
         settings = api_settings.model_copy(update=overrides) if overrides else api_settings
-        return TestClient(create_app(settings, fresh_db), raise_server_exceptions=False)
-    return _make
+        services = fresh_db
+        if overrides:  # the agent reads its settings too (CONFIRM_ACTIONS, rule numbers)
+            services = services_for(settings, fresh_db)
+            made.append(services)
+        return TestClient(create_app(settings, services), raise_server_exceptions=False)
+    yield _make
+    for services in made:
+        services.engine.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from tests.api.conftest import resolve
 from tests.api.test_resolve import refund_count
 
 
-def test_same_key_replays_the_first_result(client, fresh_db):
+def test_same_key_replays_the_first_result(make_client, fresh_db):
+    client = make_client(confirm_actions="when_unsure")
     headers = {"Idempotency-Key": "abc-1"}
     first = resolve(client, "refund order 1042", headers=headers)
     second = resolve(client, "refund order 1042", headers=headers)
@@ -26,7 +27,7 @@ def test_same_key_with_another_body_is_409(client, fresh_db):
 
 
 def test_concurrent_requests_with_one_key_act_once(make_client, fresh_db):
-    client = make_client()
+    client = make_client(confirm_actions="when_unsure")
     with ThreadPoolExecutor(max_workers=6) as pool:
         responses = list(pool.map(lambda _: resolve(client, "refund order 1042",
                                                     headers={"Idempotency-Key": "same"}),
@@ -62,3 +63,11 @@ def test_per_key_rate_limit(make_client):
     codes = [client.get("/tickets?user_id=1", headers={"X-API-Key": "test-key"}).status_code
              for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_same_key_replays_a_proposal_without_making_a_second(client, fresh_db):
+    headers = {"Idempotency-Key": "offer-1"}
+    first = resolve(client, "refund order 1042", headers=headers).json()
+    second = resolve(client, "refund order 1042", headers=headers).json()
+    assert first == second and first["proposal"]["id"]
+    assert refund_count(fresh_db) == 0

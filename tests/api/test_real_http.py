@@ -58,6 +58,10 @@ def test_refund_over_real_http(server):
                                               "broken; reach me at ana.d@example.com",
                                 "user_id": 1, "conversation_id": None}, timeout=30)
     assert response.status_code == 200
+    offer = response.json()
+    assert offer["action_result"]["status"] == "needs_confirmation"
+    response = httpx.post(base + "/support/confirm", headers={"X-API-Key": "real-http-key"},
+                          json={"user_id": 1, "proposal_id": offer["proposal"]["id"]}, timeout=30)
     body = response.json()
     assert body["action"] == "issue_refund" and body["action_result"]["status"] == "success"
     assert body["action_result"]["amount"] == 59.99

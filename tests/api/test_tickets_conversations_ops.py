@@ -87,7 +87,9 @@ def test_health_is_503_when_the_database_is_unreachable(api_settings, fresh_db):
 
 
 def test_metrics_count_requests_resolves_refunds_and_escalations(client):
-    resolve(client, "refund order 1042")
+    offer = resolve(client, "refund order 1042").json()
+    client.post("/support/confirm", headers=KEY,
+                json={"user_id": 1, "proposal_id": offer["proposal"]["id"]})
     resolve(client, "I want to speak to a human")
     text = client.get("/metrics").text
     assert 'supportops_resolves_total{action="issue_refund",intent="refund",outcome="success"} 1.0' in text
