@@ -226,6 +226,7 @@ def run_case(case: dict, base, template: Path, fixture: dict, root: Path) -> Cas
         start = grading.snapshot(services.session_factory)
         previous = start
         conversation_id = proposal_id = None
+        retries: dict = {}
         for n, turn in enumerate(case["turns"], 1):
             if case["brain"] == "llm":
                 from agents.llm_brain import LLMBrain
@@ -239,6 +240,8 @@ def run_case(case: dict, base, template: Path, fixture: dict, root: Path) -> Cas
             if "say" in turn:
                 sent = {"user_input": turn["say"], "user_id": user,
                         "conversation_id": conversation_id}
+                # A repeated Idempotency-Key is an integrator's retry: the very same request.
+                sent = retries.setdefault(turn.get("idempotency_key") or object(), sent)
                 response = client.post("/support/resolve", json=sent,
                                        headers={**headers, **extra})
             else:
