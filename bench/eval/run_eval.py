@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import io
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -411,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from agents.factory import build_services
     from config import Settings
+
+    # The agent's own warnings (a dropped model reply, a fallback) belong to -v.
+    logging.basicConfig(level=logging.WARNING if args.verbose else logging.ERROR)
 
     cases = load_cases(args.kind, args.case, args.brain)
     if not cases:
