@@ -185,8 +185,15 @@ class SupportAgent:
         request_text = None
         if pending and u.negative:
             return self._nothing_to_undo(None, u)
-        if answer_to_offer(u.text) == "no" and _last_action(history):
+        answer = answer_to_offer(u.text)
+        if answer == "no" and _last_action(history):
             return self._nothing_to_undo(_last_action(history), u)
+        if answer == "yes" and not pending:
+            return _Step(Outcome("other", u.confidence, None, "none", ToolResult(
+                "success", "There's nothing waiting for your go-ahead right now, so nothing has "
+                           "changed. What would you like me to do? I can help with refunds, "
+                           "cancellations, replacements and order status.",
+                {"nothing_pending": True})))
         if pending:
             before = u.signals[:]
             u = continue_pending(u, pending, self.settings.min_action_confidence)

@@ -65,7 +65,7 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     if answer is not None:  # policy question
         return f"{answer} {cite}".strip()
     if action == "none" and status == "success":
-        if result.details.get("already_done"):
+        if result.details.get("already_done") or result.details.get("nothing_pending"):
             return reason
         if result.details.get("declined") and result.order_id:
             return f"{reason} Is there anything else I can help with?"

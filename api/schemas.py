@@ -150,6 +150,9 @@ class TicketView(BaseModel):
     feedback_comment: str | None
     created_at: str
     updated_at: str
+    actions: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Every action of this ticket in order: the words that asked for it, the outcome and "
+        "the reply (the headline fields above show the latest consequential one)."))
 
 
 class TicketList(BaseModel):

@@ -105,6 +105,16 @@ def any_backend(request, tmp_path):
         settings = make_settings(tmp_path)
         yield settings
         return
+    yield from _postgres_settings(tmp_path)
+
+
+@pytest.fixture
+def any_backend_pg(tmp_path):
+    """Settings on a throw-away PostgreSQL database (dropped afterwards)."""
+    yield from _postgres_settings(tmp_path)
+
+
+def _postgres_settings(tmp_path):
     if not _postgres_available():
         pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (see README: make test)")
     name = f"supportops_test_{uuid.uuid4().hex[:10]}"

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from agents.errors import NotFound
 from agents.records import conversation_view
-from api.deps import ServicesDep
+from api.deps import ServicesDep, SettingsDep
 from api.schemas import ERROR_RESPONSES, INT64, ConversationView
 from api.services import tickets
 
@@ -32,8 +32,9 @@ async def get_conversation(conversation_id: ConversationId, services: ServicesDe
 
 @router.delete("/conversation/{conversation_id}", status_code=204, responses=ERROR_RESPONSES)
 async def delete_conversation(conversation_id: ConversationId, services: ServicesDep,
-                              user_id: UserQuery = None):
-    """Delete the transcript and state (tickets keep their outcome)."""
+                              settings: SettingsDep, user_id: UserQuery = None):
+    """Delete the transcript and state (tickets keep their outcome; an open offer is
+    withdrawn)."""
     await run_in_threadpool(tickets.delete_conversation, services.session_factory,
-                            conversation_id, user_id)
+                            services.runner, settings, conversation_id, user_id)
     return Response(status_code=204)

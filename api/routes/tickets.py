@@ -32,11 +32,15 @@ async def get_ticket(ticket_id: int, services: ServicesDep,
 @router.post("/tickets/{ticket_id}/feedback", response_model=TicketView,
              responses=ERROR_RESPONSES)
 async def feedback(ticket_id: int, body: FeedbackRequest, request: Request,
-                   services: ServicesDep, settings: SettingsDep, request_id: RequestIdDep):
-    """Rate a resolution. `satisfied: false` hands the ticket to a person (escalated)."""
+                   services: ServicesDep, settings: SettingsDep, request_id: RequestIdDep,
+                   user_id: Annotated[int | None, Query(ge=-INT64, le=INT64)] = None):
+    """Rate a resolution, once (a second answer is a 409). `satisfied: false` hands the ticket
+    to a person (escalated). `user_id` (query or body) scopes it: another user's ticket is a
+    404, like a missing one."""
     view = await run_in_threadpool(
         tickets.give_feedback, services.session_factory, services.runner, settings, ticket_id,
-        body.satisfied, body.rating, body.comment, body.user_id, request_id)
+        body.satisfied, body.rating, body.comment, tickets.scoped_user(user_id, body.user_id),
+        request_id)
     if view.get("escalation"):
         request.app.state.metrics.escalations.labels("feedback").inc()
     return view

@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from agents.errors import NotFound
-from agents.records import user_exists
+from agents.records import ticket_actions, user_exists
+from api.errors import ApiError
 from audit.redact import redact
 from db.engine import transaction
 from db.models import Conversation, EscalationCase, Message, Ticket
 from tools.base import ToolContext
+from tools.proposals import open_for_conversation
 
 
 def _iso(value) -> str:
@@ -46,16 +48,32 @@ def get_ticket(factory, ticket_id: int, user_id: int | None = None) -> dict:
         ticket = s.get(Ticket, ticket_id) if _valid_id(ticket_id) else None
         if ticket is None or (user_id is not None and ticket.user_id != user_id):
             raise NotFound("ticket", f"No ticket with id {ticket_id}.")
-        return ticket_view(ticket)
+        view = ticket_view(ticket)
+    view["actions"] = ticket_actions(factory, ticket_id)
+    return view
+
+
+def scoped_user(*candidates: int | None) -> int | None:
+    """The user a request is scoped to, from the query or the body. Two different ones can't
+    both own the object: -1 matches no one, so the answer is a 404 like any other."""
+    given = {c for c in candidates if c is not None}
+    return None if not given else given.pop() if len(given) == 1 else -1
 
 
 def give_feedback(factory, runner, settings, ticket_id: int, satisfied: bool, rating: int | None,
                   comment: str | None, user_id: int | None, request_id: str) -> dict:
-    """Store the rating; an unsatisfied customer gets a person (R6), once per ticket."""
+    """Store the rating, once per ticket (a second answer is a 409 and the first is kept); an
+    unsatisfied customer gets a person (R6), on the ticket's one open case (R12)."""
     with transaction(factory) as s:
-        ticket = s.get(Ticket, ticket_id) if _valid_id(ticket_id) else None
+        ticket = s.get(Ticket, ticket_id, with_for_update=True) if _valid_id(ticket_id) else None
         if ticket is None or (user_id is not None and ticket.user_id != user_id):
             raise NotFound("ticket", f"No ticket with id {ticket_id}.")
+        if ticket.satisfied is not None:
+            raise ApiError(409, "Feedback for this ticket was already given; the first answer "
+                                "is kept.", "feedback_already_given")
+        if ticket.status == "queued":
+            raise ApiError(409, "This request hasn't been processed yet, so it can't be rated.",
+                           "ticket_not_processed")
         comment = redact((comment or "").strip()) or None  # customer text: redacted before storing
         ticket.satisfied, ticket.rating = satisfied, rating
         ticket.feedback_comment = comment
@@ -77,10 +95,21 @@ def give_feedback(factory, runner, settings, ticket_id: int, satisfied: bool, ra
     return view
 
 
-def delete_conversation(factory, conversation_id: str, user_id: int | None = None) -> None:
+def delete_conversation(factory, runner, settings, conversation_id: str,
+                        user_id: int | None = None) -> None:
+    """Delete the transcript and state; an offer still open in it is withdrawn first (R11)."""
     with transaction(factory) as s:
         conversation = s.get(Conversation, conversation_id)
         if conversation is None or (user_id is not None and conversation.user_id != user_id):
             raise NotFound("conversation", "No such conversation.")
+        owner = conversation.user_id
+        offers = [p.id for p in open_for_conversation(s, owner, conversation_id)]
+    ctx = ToolContext(user_id=owner, settings=settings, conversation_id=conversation_id)
+    for proposal_id in offers:
+        runner.drop(proposal_id, ctx, "the conversation was deleted")
+    with transaction(factory) as s:
+        conversation = s.get(Conversation, conversation_id)
+        if conversation is None:
+            return
         s.execute(delete(Message).where(Message.conversation_id == conversation_id))
         s.delete(conversation)

@@ -31,7 +31,11 @@ def test_unsatisfied_feedback_escalates_once(client, fresh_db):
     body = response.json()
     assert body["status"] == "escalated" and body["escalated"] is True
     assert body["satisfied"] is False and body["rating"] == 2
-    client.post(url, json={"satisfied": False}, headers=KEY)
+    again = client.post(url, json={"satisfied": True, "rating": 5}, headers=KEY)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "feedback_already_given"
+    kept = client.get(f"/tickets/{made['ticket_id']}", headers=KEY).json()
+    assert (kept["satisfied"], kept["rating"], kept["feedback_comment"]) == (False, 2, "too slow")
     with transaction(fresh_db.session_factory) as s:
         cases = s.scalars(select(EscalationCase)).all()
         assert [(c.kind, c.priority, c.ticket_id) for c in cases] == [
@@ -55,6 +59,35 @@ def test_feedback_validation(client):
                        headers=KEY).status_code == 404
     assert client.post(url + "?x=1", json={"satisfied": True, "user_id": 2},
                        headers=KEY).status_code == 404
+
+
+def test_feedback_is_scoped_by_the_query_user_too(client, fresh_db):
+    """Found by review: `?user_id=OTHER` rated and escalated another user's ticket."""
+    made = resolve(client, "where is order 1043?").json()
+    url = f"/tickets/{made['ticket_id']}/feedback"
+    for query, body in (("?user_id=2", {}), ("?user_id=2", {"user_id": 1}),
+                        ("?user_id=1", {"user_id": 2})):
+        response = client.post(url + query, json={"satisfied": False, **body}, headers=KEY)
+        assert response.status_code == 404 and response.json()["error"]["code"] == "ticket_not_found"
+    ticket = client.get(f"/tickets/{made['ticket_id']}", headers=KEY).json()
+    assert ticket["satisfied"] is None and ticket["status"] == "resolved"
+    with transaction(fresh_db.session_factory) as s:
+        assert s.scalars(select(EscalationCase)).all() == []
+    assert client.post(url + "?user_id=1", json={"satisfied": True},
+                       headers=KEY).status_code == 200
+
+
+def test_concurrent_unsatisfied_feedback_opens_one_case(client, fresh_db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    made = resolve(client, "where is order 1043?").json()
+    url = f"/tickets/{made['ticket_id']}/feedback?user_id=1"
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = sorted(pool.map(lambda _: client.post(url, json={"satisfied": False},
+                                                      headers=KEY).status_code, range(6)))
+    assert codes == [200, 409, 409, 409, 409, 409]
+    with transaction(fresh_db.session_factory) as s:
+        assert len(s.scalars(select(EscalationCase)).all()) == 1
 
 
 def test_conversation_read_and_delete(client):
