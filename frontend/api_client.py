@@ -62,6 +62,19 @@ class ApiClient:
         return self._request("POST", "/support/resolve", json=body, headers=headers,
                              timeout=timeout)
 
+    def confirm(self, proposal_id: str, *, user_id: int,
+                timeout: float | None = None) -> dict[str, Any]:
+        """The customer's yes to a proposal (R11); the API runs it at most once."""
+        return self._request("POST", "/support/confirm",
+                             json={"user_id": user_id, "proposal_id": proposal_id},
+                             timeout=timeout)
+
+    def decline(self, proposal_id: str, *, user_id: int,
+                timeout: float | None = None) -> dict[str, Any]:
+        return self._request("POST", "/support/decline",
+                             json={"user_id": user_id, "proposal_id": proposal_id},
+                             timeout=timeout)
+
     def feedback(self, ticket_id: int, *, user_id: int, satisfied: bool, rating: int | None,
                  comment: str | None, timeout: float | None = None) -> dict[str, Any]:
         # user_id makes the API check the ticket belongs to the signed-in customer, too.

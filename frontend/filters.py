@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -11,11 +12,14 @@ from db.money import fmt
 
 ORDER_BADGES = {"pending": "secondary", "processing": "info", "shipped": "primary",
                 "delivered": "success", "cancelled": "dark"}
-TICKET_BADGES = {"open": "info", "resolved": "success", "escalated": "warning",
-                 "closed": "secondary", "queued": "light"}
+TICKET_BADGES = {"open": "info", "awaiting_customer": "info", "resolved": "success",
+                 "escalated": "warning", "with_agent": "warning", "closed": "secondary",
+                 "queued": "light"}
 OUTCOME_BADGES = {"success": "success", "denied": "danger", "needs_info": "info",
-                  "escalated": "warning", "error": "danger"}
-CASE_BADGES = {"open": "warning", "resolved": "success", "closed": "secondary"}
+                  "needs_confirmation": "primary", "escalated": "warning", "error": "danger",
+                  "with_agent": "warning"}
+CASE_BADGES = {"open": "warning", "with_agent": "info", "resolved": "success",
+               "closed": "secondary"}
 PRIORITY_BADGES = {"high": "danger", "normal": "secondary"}
 BADGE_SETS = {"order": ORDER_BADGES, "ticket": TICKET_BADGES, "outcome": OUTCOME_BADGES,
               "case": CASE_BADGES, "priority": PRIORITY_BADGES}
@@ -27,14 +31,17 @@ LABELS = {
     "escalate_case": "Hand-off to a person", "none": "No action",
     # outcomes
     "success": "Done", "denied": "Not allowed", "needs_info": "Needs more information",
-    "escalated": "Escalated", "error": "Error",
+    "needs_confirmation": "Waiting for your OK", "escalated": "Escalated", "error": "Error",
+    "with_agent": "With our team",
     # intents
     "refund": "Refund", "cancel": "Cancellation", "replacement": "Replacement",
     "status": "Order status", "escalate": "Talk to a person",
     "policy_question": "Policy question", "other": "Other",
     # ticket statuses
     "open": "Open", "resolved": "Resolved", "closed": "Closed", "queued": "Queued",
+    "awaiting_customer": "Waiting for you",
 }
+RULE_PREFIX = re.compile(r"^R\d+[a-z]? [\w\- ]+?: ")
 
 
 def money(cents: int | None) -> str:
@@ -88,6 +95,12 @@ def badge(value: str | None, kind: str) -> Markup:
                   f'data-status="{escape(value)}">{escape(label(value))}</span>')
 
 
+def plain(reason: str | None) -> str:
+    """A reason without its rule code ("R2 refund window: …"): customers read words, not codes."""
+    text = RULE_PREFIX.sub("", reason or "").strip()
+    return text[:1].upper() + text[1:]
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
@@ -95,5 +108,5 @@ def percent(value: float | None) -> str:
 def install(app: Flask) -> None:
     for name, func in (("money", money), ("dollars", dollars), ("date", date),
                        ("datetime", datetime_utc), ("iso_utc", iso_utc), ("label", label), ("known_label", known_label), ("badge", badge),
-                       ("percent", percent)):
+                       ("percent", percent), ("plain", plain)):
         app.add_template_filter(func, name)

@@ -78,6 +78,12 @@ class ReplyForm(FlaskForm):
     submit = SubmitField("Send reply")
 
 
+class OfferForm(FlaskForm):
+    """Confirm or Not now on a proposal: nothing to fill in, but CSRF-protected like every form."""
+
+    submit = SubmitField("Confirm")
+
+
 class FeedbackForm(FlaskForm):
     satisfied = RadioField("Did this solve your problem?",
                            choices=[("yes", "Yes, I'm satisfied"), ("no", "No, I'm not satisfied")],

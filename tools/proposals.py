@@ -66,8 +66,8 @@ def offer(session: Session, ctx: ToolContext, action: str, order: Order, *, amou
     session.add(proposal)
     session.flush()
     return ToolResult("needs_confirmation", f"R11 confirm: {summary} Shall I go ahead?",
-                      {"proposal": public_view(proposal), "amount": to_dollars(amount_cents),
-                       "proposal_event": "created"},
+                      {"proposal": public_view(proposal), "proposal_id": proposal.id,
+                       "amount": to_dollars(amount_cents), "proposal_event": "created"},
                       order_id=order.id)
 
 

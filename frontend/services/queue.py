@@ -3,38 +3,29 @@
 A retry sends the ticket's own id to /support/resolve and the API fills in that same
 ticket. Workers (page views, the background loop, other portal processes) take a
 short lease on a ticket in the database before calling the API, so one ticket is
-never sent twice at once; the lease lives in the ticket's `result["queue"]`, which
-the API overwrites when it fills the ticket in.
+never sent twice at once; the lease and the retry bookkeeping live in the ticket's
+own `queued_requests` row, never inside the ticket's result.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import ticket_lifecycle
 from db.engine import transaction
-from db.models import Ticket, utcnow
+from db.models import QueuedRequest, Ticket, utcnow
 from frontend.api_client import ApiError, ApiUnavailable
 from frontend.state import PortalState
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["processed", "unavailable", "rejected", "skipped"]
-
-
-def _meta(ticket: Ticket) -> dict:
-    return dict((ticket.result or {}).get("queue") or {})
-
-
-def _at(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def queued_ids(factory: sessionmaker[Session], user_id: int | None = None,
@@ -46,22 +37,38 @@ def queued_ids(factory: sessionmaker[Session], user_id: int | None = None,
         return list(session.scalars(query.order_by(Ticket.id).limit(limit)))
 
 
-def claim(factory: sessionmaker[Session], ticket_id: int, lease_seconds: float) -> Ticket | None:
+def _bookkeeping(session: Session, ticket: Ticket) -> QueuedRequest:
+    row = session.get(QueuedRequest, ticket.id, with_for_update=True)
+    if row is None:  # a ticket queued before this table existed
+        row = QueuedRequest(ticket_id=ticket.id, attempts=0)
+        session.add(row)
+    return row
+
+
+@dataclass
+class Claimed:
+    ticket_id: int
+    user_id: int
+    user_input: str
+    conversation_id: str | None
+    replay_key: str | None
+
+
+def claim(factory: sessionmaker[Session], ticket_id: int, lease_seconds: float) -> Claimed | None:
     """Take the ticket for one attempt, or None if it is done, leased, or backing off."""
     now = utcnow()
     with transaction(factory) as session:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None or ticket.status != "queued":
             return None
-        meta = _meta(ticket)
-        for gate in ("claimed_until", "retry_after"):
-            moment = _at(meta.get(gate))
-            if moment is not None and moment > now:
+        row = _bookkeeping(session, ticket)
+        for gate in (row.claimed_until, row.retry_after):
+            if gate is not None and gate > now:
                 return None
-        meta.update(claimed_until=(now + timedelta(seconds=lease_seconds)).isoformat(),
-                    attempts=int(meta.get("attempts") or 0) + 1)
-        ticket.result = {**(ticket.result or {}), "queue": meta}
-        return ticket
+        row.claimed_until = now + timedelta(seconds=lease_seconds)
+        row.attempts = (row.attempts or 0) + 1
+        return Claimed(ticket.id, ticket.user_id, ticket.user_input, ticket.conversation_id,
+                       row.replay_key)
 
 
 def release(factory: sessionmaker[Session], ticket_id: int, error: str,
@@ -71,11 +78,10 @@ def release(factory: sessionmaker[Session], ticket_id: int, error: str,
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None or ticket.status != "queued":
             return
-        meta = _meta(ticket)
-        meta.pop("claimed_until", None)
-        meta.update(last_error=error[:300],
-                    retry_after=(now + timedelta(seconds=backoff_seconds)).isoformat())
-        ticket.result = {**(ticket.result or {}), "queue": meta}
+        row = _bookkeeping(session, ticket)
+        row.claimed_until = None
+        row.last_error = error[:300]
+        row.retry_after = now + timedelta(seconds=backoff_seconds)
 
 
 def reject(factory: sessionmaker[Session], ticket_id: int, message: str) -> None:
@@ -84,29 +90,43 @@ def reject(factory: sessionmaker[Session], ticket_id: int, message: str) -> None
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None or ticket.status != "queued":
             return
-        ticket.status = "closed"
+        ticket_lifecycle.reject(ticket)
         ticket.result_status = "error"
         ticket.result = {"status": "error", "reason": message[:300]}
         ticket.response = ("We couldn't process this request automatically "
                            f"({message[:300]}). Please send it again as a new request.")
+        _forget(session, ticket_id)
+
+
+def _forget(session: Session, ticket_id: int) -> None:
+    row = session.get(QueuedRequest, ticket_id)
+    if row is not None:
+        session.delete(row)
 
 
 def _settle(factory: sessionmaker[Session], ticket_id: int, answer: dict) -> None:
     """Normally the API has filled the ticket in; if it did not, record where the answer went."""
     with transaction(factory) as session:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
-        if ticket is None or ticket.status != "queued":
+        if ticket is None:
+            return
+        if ticket.status != "queued":  # the API filled it in: the bookkeeping is done
+            _forget(session, ticket_id)
             return
         if answer.get("ticket_id") not in (None, ticket_id):
             # A replayed request: the service had already answered it in its own ticket.
-            ticket.status = "closed"
+            ticket_lifecycle.reject(ticket)
+            _forget(session, ticket_id)
             ticket.response = (f"This request was answered in ticket #{answer['ticket_id']}: "
                                + (answer.get("response") or ""))
             ticket.result, ticket.result_status = None, None
             return
         log.warning("queued ticket %s still queued after the API answered (ticket_id=%s)",
                     ticket_id, answer.get("ticket_id"))
-        ticket.status = "escalated" if answer.get("escalated") else "open"
+        ticket_lifecycle.unqueue(ticket)
+        if answer.get("escalated"):
+            ticket_lifecycle.escalate(ticket)
+        _forget(session, ticket_id)
         ticket.conversation_id = answer.get("conversation_id") or ticket.conversation_id
         for name in ("intent", "confidence", "order_id", "action", "response", "policy_sources",
                      "mode"):
@@ -116,11 +136,11 @@ def _settle(factory: sessionmaker[Session], ticket_id: int, answer: dict) -> Non
         ticket.result_status = result.get("status")
 
 
-def _send(state: PortalState, ticket: Ticket, timeout: float | None) -> dict:
+def _send(state: PortalState, ticket: Claimed, timeout: float | None) -> dict:
     """A request that may already have reached the service (it timed out) is replayed with its
     original Idempotency-Key and body, so the service answers from its record instead of
     acting twice; any other queued request is sent to fill in this ticket."""
-    replay_key = _meta(ticket).get("replay_key")
+    replay_key = ticket.replay_key
     if replay_key:
         try:
             return state.api.resolve(user_input=ticket.user_input, user_id=ticket.user_id,
@@ -131,8 +151,8 @@ def _send(state: PortalState, ticket: Ticket, timeout: float | None) -> dict:
                 raise
     return state.api.resolve(
         user_input=ticket.user_input, user_id=ticket.user_id,
-        conversation_id=ticket.conversation_id, ticket_id=ticket.id,
-        idempotency_key=f"portal-u{ticket.user_id}-ticket-{ticket.id}", timeout=timeout)
+        conversation_id=ticket.conversation_id, ticket_id=ticket.ticket_id,
+        idempotency_key=f"portal-u{ticket.user_id}-ticket-{ticket.ticket_id}", timeout=timeout)
 
 
 def process(state: PortalState, ticket_id: int, timeout: float | None = None) -> Outcome:

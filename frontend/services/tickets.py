@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import ticket_lifecycle
 from db.engine import transaction
-from db.models import EscalationCase, Message, Ticket, utcnow
+from db.models import EscalationCase, Message, QueuedRequest, Ticket, TicketAction, utcnow
 
 
 def list_for_user(factory: sessionmaker[Session], user_id: int) -> list[Ticket]:
@@ -43,6 +44,13 @@ def conversation_tickets(factory: sessionmaker[Session], user_id: int,
             .order_by(Ticket.id)))
 
 
+def actions(factory: sessionmaker[Session], ticket_id: int) -> list[TicketAction]:
+    """Everything done on this ticket, oldest first (the page lists them all)."""
+    with transaction(factory) as session:
+        return list(session.scalars(select(TicketAction).where(TicketAction.ticket_id == ticket_id)
+                                    .order_by(TicketAction.id)))
+
+
 def escalation_for_ticket(factory: sessionmaker[Session], ticket_id: int) -> EscalationCase | None:
     with transaction(factory) as session:
         return session.scalar(select(EscalationCase).where(EscalationCase.ticket_id == ticket_id)
@@ -59,16 +67,18 @@ def create_queued(factory: sessionmaker[Session], user_id: int, text: str,
     now = utcnow()
     with transaction(factory) as session:
         if request_key:
-            for ticket in session.scalars(select(Ticket).where(
-                    Ticket.user_id == user_id, Ticket.status == "queued")):
-                if (ticket.result or {}).get("queue", {}).get("request_key") == request_key:
-                    return ticket.id
-        ticket = Ticket(
-            user_id=user_id, conversation_id=conversation_id, status="queued", user_input=text,
-            result={"queue": {"attempts": 1, "last_error": error[:300],
-                              "request_key": request_key, "replay_key": replay_key,
-                              "retry_after": (now + timedelta(seconds=backoff_seconds)).isoformat()}},
+            same = session.scalar(select(Ticket.id).join(
+                QueuedRequest, QueuedRequest.ticket_id == Ticket.id).where(
+                Ticket.user_id == user_id, Ticket.status == "queued",
+                QueuedRequest.request_key == request_key))
+            if same is not None:
+                return same
+        ticket = ticket_lifecycle.queued_ticket(
+            user_id=user_id, conversation_id=conversation_id, user_input=text,
             created_at=now, updated_at=now)
         session.add(ticket)
         session.flush()
+        session.add(QueuedRequest(
+            ticket_id=ticket.id, request_key=request_key, replay_key=replay_key, attempts=1,
+            last_error=error[:300], retry_after=now + timedelta(seconds=backoff_seconds)))
         return ticket.id

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from frontend.api_client import ApiError, ApiUnavailable
-from frontend.forms import FeedbackForm, ReplyForm, RequestForm
-from frontend.services import queue, support
+from frontend.forms import FeedbackForm, OfferForm, ReplyForm, RequestForm
+from frontend.services import offers, queue, support
 from frontend.services import tickets as ticket_service
 from frontend.services.orders import order_choices
 from frontend.state import get_state
@@ -90,6 +90,9 @@ def _render_ticket(ticket, reply_form=None, feedback_form=None, status=200):
         siblings=ticket_service.conversation_tickets(state.factory, current_user.id,
                                                      ticket.conversation_id),
         escalation=ticket_service.escalation_for_ticket(state.factory, ticket.id),
+        offer=offers.open_offer(state.factory, current_user.id, ticket),
+        offer_form=OfferForm(formdata=None),
+        actions=ticket_service.actions(state.factory, ticket.id),
         reply_form=reply_form, feedback_form=feedback_form or FeedbackForm(formdata=None),
     ), status
 
@@ -154,3 +157,45 @@ def feedback(ticket_id: int):
         flash("Sorry we didn't get this right. We've passed your case to a support specialist, "
               "who will follow up with you.", "info")
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+OFFER_GONE = {
+    "proposal_expired": "That offer expired, so nothing was changed. Send your request again and "
+                        "we'll check your order afresh.",
+    "proposal_dropped": "That offer was withdrawn because the conversation moved on, so nothing "
+                        "was changed.",
+    "proposal_not_found": "We couldn't find that offer, so nothing was changed.",
+}
+
+
+def _answer_offer(ticket_id: int, proposal_id: str, yes: bool):
+    """Confirm or Not now: the API decides and acts; the portal only passes the customer's
+    answer on (with the signed-in customer's id, never one from the browser)."""
+    _own_ticket_or_404(ticket_id)
+    if not OfferForm().validate_on_submit():
+        abort(400)
+    api = get_state().api
+    try:
+        answer = (api.confirm if yes else api.decline)(proposal_id, user_id=current_user.id)
+    except ApiUnavailable:
+        flash("We couldn't reach our support service, so nothing was changed. Please press the "
+              "button again in a moment.", "danger")
+    except ApiError as exc:
+        flash(OFFER_GONE.get(exc.code, exc.message), "warning")
+    else:
+        result = answer.get("action_result") or {}
+        category = {"success": "success", "escalated": "info"}.get(result.get("status"), "info")
+        flash(answer.get("response") or "Done.", category if yes else "info")
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+@bp.route("/<int:ticket_id>/offers/<proposal_id>/confirm", methods=["POST"])
+@login_required
+def confirm_offer(ticket_id: int, proposal_id: str):
+    return _answer_offer(ticket_id, proposal_id, yes=True)
+
+
+@bp.route("/<int:ticket_id>/offers/<proposal_id>/decline", methods=["POST"])
+@login_required
+def decline_offer(ticket_id: int, proposal_id: str):
+    return _answer_offer(ticket_id, proposal_id, yes=False)

@@ -11,6 +11,13 @@ import pytest
 from tests.frontend.conftest import ANA_QUEUED, ANA_TICKET, db_execute, text_of
 
 
+def _queue(factory, ticket_id):
+    """The portal's retry bookkeeping for a queued ticket (its own table, not the result)."""
+    rows = db_execute(factory, "SELECT attempts, last_error, request_key FROM queued_requests "
+                               "WHERE ticket_id = :i", i=ticket_id)
+    return dict(zip(("attempts", "last_error", "request_key"), rows[0])) if rows else None
+
+
 def _ticket(factory, ticket_id):
     rows = db_execute(factory, "SELECT user_id, status, user_input, conversation_id, result "
                                "FROM tickets WHERE id = :i", i=ticket_id)
@@ -52,7 +59,7 @@ def test_ticket_page_shows_answer_action_outcome_sources_and_transcript(client, 
     assert "I&#39;ve refunded $84.49 for order #1001" in page
     assert 'data-testid="action">Refund</span>' in page
     assert 'data-status="success">Done</span>' in page
-    assert "R2 refund: delivered 8 days ago." in page
+    assert "Delivered 8 days ago." in page and "R2 refund:" not in page
     assert "$84.49" in re.search(r'<dl class="row small mb-0 result-details">.*?</dl>', page,
                                  re.S).group(0)
     assert "refund_policy.md</span>Refund window" in page and "relevance 83%" in page
@@ -81,7 +88,7 @@ def test_new_request_is_queued_when_the_api_is_down(client, auth, factory):
     user_id, status, user_input, conversation_id, result = _ticket(factory, ticket_id)
     assert (user_id, status, conversation_id) == (1, "queued", None)
     assert user_input == "My keyboard arrived broken, refund please (order #1001)"
-    assert "unreachable" in result["queue"]["last_error"]
+    assert result is None and "unreachable" in _queue(factory, ticket_id)["last_error"]
 
     page = text_of(client.get(f"/tickets/{ticket_id}"))
     assert "saved your request" in page and "processed automatically" in page
@@ -120,9 +127,9 @@ def test_queued_tickets_are_retried_on_view_and_stay_queued_while_down(client, a
     assert _ticket(factory, ANA_QUEUED)[4] is None
     client.get("/tickets/")
     client.get(f"/tickets/{ANA_QUEUED}")
-    status, result = _ticket(factory, ANA_QUEUED)[1], _ticket(factory, ANA_QUEUED)[4]
+    status, queue = _ticket(factory, ANA_QUEUED)[1], _queue(factory, ANA_QUEUED)
     assert status == "queued"
-    assert result["queue"]["attempts"] == 2 and "unreachable" in result["queue"]["last_error"]
+    assert queue["attempts"] == 2 and "unreachable" in queue["last_error"]
 
 
 def test_a_reply_while_the_api_is_down_is_queued_in_the_same_conversation(client, auth, factory):

@@ -49,6 +49,16 @@ def _state(app, ticket_id):
                                "FROM tickets WHERE id = :i", i=ticket_id)[0]
 
 
+def press(auth, ticket_id: int, button: str = "confirm") -> str:
+    """Press Confirm (or Not now) on the offer card of the ticket page; returns the page after."""
+    page = text_of(auth.client.get(f"/tickets/{ticket_id}"))
+    action = re.search(rf'action="(/tickets/{ticket_id}/offers/p_[\w-]+/{button})"', page)
+    assert action, "no offer card on the page"
+    response = auth.post(action.group(1), {})
+    assert response.status_code == 302
+    return text_of(auth.client.get(response.headers["Location"]))
+
+
 def _refunds(app, order_id):
     factory = app.extensions["supportops_portal"].factory
     return db_execute(factory, "SELECT amount_cents FROM refunds WHERE order_id = :o", o=order_id)
@@ -65,9 +75,13 @@ def test_a_queued_request_is_processed_on_the_next_view_once_the_api_is_back(liv
 
     online = signed_in(live, chloe)
     page = text_of(online.client.get(f"/tickets/{ticket_id}"))
+    assert 'data-testid="offer-card"' in page and "$50.00" in page
+    assert _refunds(live, chloe["order"]) == []  # R11: nothing moves before the customer's yes
+    assert 'data-testid="queued-notice"' not in page
+    page = press(online, ticket_id)
     assert 'data-testid="action">Refund</span>' in page
     assert 'data-status="success">Done</span>' in page and "$50.00" in page
-    assert 'data-testid="queued-notice"' not in page and 'data-testid="feedback"' in page
+    assert 'data-testid="offer-card"' not in page and 'data-testid="feedback"' in page
     status, action, outcome, conversation_id, user_id = _state(live, ticket_id)
     assert (status, action, outcome, user_id) == ("resolved", "issue_refund", "success",
                                                   chloe["id"])
@@ -94,6 +108,10 @@ def test_the_background_loop_processes_queued_requests(api_stack, down):
     finally:
         worker.stop()
         worker.join(timeout=30)
+    assert _state(app, ticket_id)[:3] == ("awaiting_customer", "issue_refund",
+                                          "needs_confirmation")
+    assert _refunds(app, david["order"]) == []
+    press(signed_in(app, david), ticket_id)
     assert _state(app, ticket_id)[:3] == ("resolved", "issue_refund", "success")
     assert _refunds(app, david["order"]) == [(5500,)]
 
@@ -151,7 +169,14 @@ def test_one_form_sent_twice_runs_once_and_a_changed_form_is_a_new_request(live)
             "order_id": "", "request_key": "cd" * 16}
     first = ticket_id_from(auth.post("/tickets/new", form))
     again = ticket_id_from(auth.post("/tickets/new", form))
-    assert again == first and _refunds(live, hugo["order"]) == [(7000,)]
+    assert again == first
+    offers = db_execute(live.extensions["supportops_portal"].factory,
+                        "SELECT count(*) FROM proposals WHERE order_id = :o", o=hugo["order"])
+    assert offers == [(1,)]  # one offer, not two
+    press(auth, first)
+    press_again = auth.client.get(f"/tickets/{first}")
+    assert 'data-testid="offer-card"' not in text_of(press_again)
+    assert _refunds(live, hugo["order"]) == [(7000,)]
     # Back button, new words, same form: a new request, not an error.
     changed = ticket_id_from(auth.post("/tickets/new", {**form, "message": "Where is my order?"}))
     assert changed != first
@@ -195,13 +220,20 @@ def test_a_request_that_timed_out_is_replayed_not_run_twice(api_stack, live):
         "message": f"I want a refund for order {iris['order']}, it arrived broken",
         "order_id": "", "request_key": "ef" * 16}))
     assert _state(impatient, ticket_id)[0] == "queued"
+    factory = live.extensions["supportops_portal"].factory
+
+    def offers():
+        return db_execute(factory, "SELECT ticket_id FROM proposals WHERE order_id = :o",
+                          o=iris["order"])
     deadline = time.monotonic() + 30
-    while not _refunds(live, iris["order"]) and time.monotonic() < deadline:
+    while not offers() and time.monotonic() < deadline:
         time.sleep(0.1)  # the API finishes the request the portal stopped waiting for
-    assert _refunds(live, iris["order"]) == [(7500,)]
+    [(answered,)] = offers()
 
     online = signed_in(live, iris)
     page = text_of(online.client.get(f"/tickets/{ticket_id}"))
-    assert _refunds(live, iris["order"]) == [(7500,)]  # replayed, not refunded again
+    assert len(offers()) == 1  # replayed, not proposed again
     assert _state(live, ticket_id)[0] == "closed"
-    assert "This request was answered in ticket #" in page
+    assert f"This request was answered in ticket #{answered}" in page
+    press(online, answered)
+    assert _refunds(live, iris["order"]) == [(7500,)]
