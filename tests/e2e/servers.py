@@ -41,6 +41,8 @@ CUSTOMERS = {
     "feedback": {"id": 16, "name": "Farid Haddad", "email": "farid@shop.test", "order": "5601"},
     "repeat": {"id": 17, "name": "Hugo Martin", "email": "hugo@shop.test", "order": "5701"},
     "timeout": {"id": 18, "name": "Iris Novak", "email": "iris@shop.test", "order": "5801"},
+    "decline": {"id": 19, "name": "Jon Berg", "email": "jon@shop.test", "order": "5901",
+                "status": "pending"},
 }
 _ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL")
 
@@ -61,11 +63,14 @@ def fixture() -> dict:
     orders = []
     for i, c in enumerate(CUSTOMERS.values()):
         price = 40.00 + i * 5
-        orders.append({
-            "id": c["order"], "user_id": c["id"], "status": "delivered", "total": price,
-            "items": [{"sku": f"SKU-{c['order']}", "name": "Desk lamp", "qty": 1, "price": price}],
-            "ordered_at": _iso(8), "shipped_at": _iso(7), "delivered_at": _iso(5),
-            "carrier": "UPS", "tracking_number": f"1Z{c['order']}"})
+        order = {"id": c["order"], "user_id": c["id"], "status": c.get("status", "delivered"),
+                 "total": price, "ordered_at": _iso(8),
+                 "items": [{"sku": f"SKU-{c['order']}", "name": "Desk lamp", "qty": 1,
+                            "price": price}]}
+        if order["status"] == "delivered":
+            order.update(shipped_at=_iso(7), delivered_at=_iso(5), carrier="UPS",
+                         tracking_number=f"1Z{c['order']}")
+        orders.append(order)
     return {"users": users, "orders": orders, "refunds": []}
 
 

@@ -27,9 +27,18 @@ def test_refund_then_unsatisfied_rating_escalates_to_the_staff_queue(browser_use
         f"I want a refund for order {ana['order']}, it arrived broken")
     page.get_by_role("button", name="Send request").click()
 
-    # The ticket page: the agent's answer, the refund it made, and the policy it used.
+    # The ticket page first shows exactly what will happen, and nothing has changed yet (R11).
     page.wait_for_url(re.compile(r".*/tickets/\d+$"))
     ticket_id = int(page.url.rsplit("/", 1)[1])
+    card = page.get_by_test_id("offer-card")
+    expect(card).to_contain_text(f"#{ana['order']}")
+    expect(page.get_by_test_id("offer-amount")).to_have_text("$40.00")
+    expect(card).to_contain_text("Your original payment method")
+    expect(page.get_by_test_id("ticket-status")).to_have_text("Waiting for you")
+    card.get_by_role("button", name="Confirm").click()
+
+    # After Confirm: the refund it made, the receipt, and the policy it used.
+    expect(page.get_by_test_id("offer-card")).to_have_count(0)
     expect(page.get_by_test_id("action")).to_have_text("Refund")
     expect(page.get_by_test_id("outcome")).to_have_text("Done")
     expect(page.get_by_test_id("response")).to_contain_text("$40.00")
@@ -106,3 +115,21 @@ def test_a_visitor_registers_and_sees_empty_states(browser_user):
     expect(page.get_by_text("No orders yet")).to_be_visible()
     page.get_by_role("link", name="My tickets").click()
     expect(page.get_by_text("No requests yet")).to_be_visible()
+
+
+def test_not_now_on_an_offer_changes_nothing(browser_user, customers, api_stack):
+    who = customers["decline"]
+    page = browser_user.page
+    browser_user.login(who["email"])
+    browser_user.goto("/tickets/new")
+    page.get_by_label("How can we help?").fill(f"please cancel order {who['order']}")
+    page.get_by_role("button", name="Send request").click()
+    card = page.get_by_test_id("offer-card")
+    expect(card).to_contain_text("cancel")
+    card.get_by_role("button", name="Not now").click()
+    expect(page.get_by_test_id("offer-card")).to_have_count(0)
+    expect(page.get_by_test_id("response")).to_contain_text("nothing has changed")
+    orders = requests.get(api_stack.url + f"/tickets?user_id={who['id']}",
+                          headers={"X-API-Key": API_KEY}, timeout=30).json()
+    assert all(t["action_result"]["status"] != "success" or t["action"] == "none"
+               for t in orders["tickets"])

@@ -15,7 +15,7 @@ def _queue(factory, ticket_id):
     """The portal's retry bookkeeping for a queued ticket (its own table, not the result)."""
     rows = db_execute(factory, "SELECT attempts, last_error, request_key FROM queued_requests "
                                "WHERE ticket_id = :i", i=ticket_id)
-    return dict(zip(("attempts", "last_error", "request_key"), rows[0])) if rows else None
+    return dict(zip(("attempts", "last_error", "request_key"), rows[0], strict=True)) if rows else None
 
 
 def _ticket(factory, ticket_id):
