@@ -94,6 +94,8 @@ class SupportAgent:
         if not 1 <= len(text) <= MAX_INPUT:
             raise ValueError(f"user_input must be 1 to {MAX_INPUT} characters after trimming")
         turn = records.start_turn(self.session_factory, user_id, text, conversation_id, ticket_id)
+        if turn.ticket_status == "with_agent":
+            return self._to_the_person(turn)
         u = self.nlu.understand(text)
         ctx = self._context(turn, u, request_id)
         step = self._answer_offer(turn, u, ctx) or self._answer_message(turn, u, ctx)
@@ -128,6 +130,24 @@ class SupportAgent:
         ctx = self._context(turn, self.nlu.understand("no"), request_id)
         self.runner.drop(proposal_id, ctx, "the customer chose Not now")
         return self._finish(turn, self.nlu.understand("no"), self._declined(snapshot))
+
+    def _to_the_person(self, turn: records.Turn) -> dict:
+        """R12: a person owns this ticket. The assistant does not answer; the message is theirs
+        (it is already in the conversation they read) and the customer is told so."""
+        person = records.person_on_ticket(self.session_factory, turn.ticket_id) or {}
+        who = person.get("first_name") or "A member of our support team"
+        due = person.get("due_at")
+        when = (f" You'll hear back by {due:%a %d %b, %H:%M} UTC at the latest." if due else
+                " You'll hear back here, and by email.")
+        outcome = Outcome("other", 1.0, person.get("order_id"), "none", ToolResult(
+            "with_agent", f"R12 with a person: {who} is handling this case, so your message has "
+                          f"gone to them rather than to the assistant.",
+            {"escalation_id": person.get("case_id")}, order_id=person.get("order_id")))
+        response = self._respond(turn, self.nlu.understand("ok"), outcome, "offline")
+        response["response"] = (f"Thanks — {who} is handling your case and has your message; "
+                                f"the assistant won't reply here while they do.{when}")
+        records.finish_turn(self.session_factory, turn, response, dict(turn.state))
+        return response
 
     # --- the steps of one message ---------------------------------------------------------
 

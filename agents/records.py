@@ -151,6 +151,21 @@ def finish_turn(factory: sessionmaker[Session], turn: Turn, response: dict, stat
                 stored.response = response
 
 
+def person_on_ticket(factory: sessionmaker[Session], ticket_id: int) -> dict | None:
+    """The staff member who owns this ticket's case (R12: the assistant stays silent), if any:
+    their first name and when the customer was promised a first answer."""
+    with transaction(factory) as s:
+        case = s.scalars(select(EscalationCase).where(
+            EscalationCase.ticket_id == ticket_id, EscalationCase.status == "with_agent")
+            .order_by(EscalationCase.id.desc()).limit(1)).first()
+        if case is None:
+            return None
+        person = s.get(User, case.assigned_to) if case.assigned_to else None
+        return {"case_id": case.id, "order_id": case.order_id,
+                "first_name": (person.name.split() or ["Our team"])[0] if person else None,
+                "due_at": getattr(case, "due_at", None)}
+
+
 def stored_response(factory: sessionmaker[Session], proposal_id: str) -> dict | None:
     """The reply sent when a proposal was confirmed (a repeat confirmation returns it)."""
     with transaction(factory) as s:
