@@ -86,6 +86,10 @@ class IntentModel:
     trained_on: int
     labels: tuple[str, ...] = field(default=INTENTS)
 
+    def predict(self, texts: list[str], embeddings: np.ndarray) -> list[dict[str, float]]:
+        """Intent probabilities for each text, given the texts and their sentence vectors."""
+        return self.predict_many(embeddings)
+
     def predict_many(self, embeddings: np.ndarray) -> list[dict[str, float]]:
         probs = self.classifier.predict_proba(embeddings)
         classes = list(self.classifier.classes_)

@@ -131,7 +131,7 @@ class OfflineNLU:
         self.model = model
 
     def understand(self, text: str) -> Understanding:
-        probs = self.model.predict_many(self.embedder.encode([text]))[0]
+        probs = self.model.predict([text], self.embedder.encode([text]))[0]
         return refine(text, probs)
 
 
