@@ -13,8 +13,11 @@ from dataclasses import dataclass, replace
 
 from agents import entities, records
 from agents.confirmation import answer_to_offer
+from agents.dialogue import Dialogue, read_in_context, remember
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.replies import compose, excerpt, handoff_summary, plain
+from agents.several_requests import decide_many
+from agents.shop_view import customer_orders
 from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding, courtesy_only
 from audit.redact import redact
 from config import Settings
@@ -44,6 +47,13 @@ def as_policy_query(text: str) -> str:
     return ORDER_REFERENCE.sub("it", text)
 
 
+# What a question about an action may ask beyond the order's facts (amount, deadline).
+BEYOND_FACTS = re.compile(r"(?i)\b(?:fee|fees|cost|charge\w*|pay for|how long|take|takes|days|"
+                          r"when (?:will|do|would)|where (?:does|will|would) the money|which card|"
+                          r"card|label|postage|ship (?:it|them) back|restocking|warranty|"
+                          r"original packaging|opened|used)\b")
+
+
 @dataclass
 class _Step:
     """What one message led to, and what the turn's records need to know about it."""
@@ -54,6 +64,7 @@ class _Step:
     confirmed: str | None = None     # the proposal this message confirmed
     keep_offer: bool = False         # the proposal on the table stays there
     understanding: Understanding | None = None
+    dialogue: Dialogue | None = None
 
 
 # Internal keys of a proposal outcome that the response carries elsewhere (`proposal`).
@@ -202,24 +213,34 @@ class SupportAgent:
     def _answer_message(self, turn: records.Turn, u: Understanding, ctx: ToolContext) -> _Step:
         history = turn.state.get("history", [])[-6:]
         pending = turn.state.get("pending")
+        dialogue = Dialogue.from_state(turn.state)
+        orders = customer_orders(self.session_factory, turn.user_id)
+        shop = {o.id: o for o in orders}
         request_text = None
         if pending and u.negative:
             return self._nothing_to_undo(None, u)
         answer = answer_to_offer(u.text)
         if answer == "no" and _last_action(history):
             return self._nothing_to_undo(_last_action(history), u)
-        if answer == "yes" and not pending:
+        requests = []
+        if answer == "yes" and not pending and dialogue.todo:
+            step = dialogue.todo[0]  # "yes" after "say “the other one” when you're ready"
+            u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], 0.9
+            u.signals.append("next request")
+        elif answer == "yes" and not pending:
             return _Step(Outcome("other", u.confidence, None, "none", ToolResult(
                 "success", "There's nothing waiting for your go-ahead right now, so nothing has "
                            "changed. What would you like me to do? I can help with refunds, "
                            "cancellations, replacements and order status.",
                 {"nothing_pending": True})))
+        else:
+            requests = read_in_context(u, orders, dialogue, pending)
         if pending:
             before = u.signals[:]
             u = continue_pending(u, pending, self.settings.min_action_confidence)
             if u.signals != before and pending.get("text"):
                 request_text = f"{pending['text']} / {u.text}"
-            ctx.confidence, ctx.intent = u.confidence, u.intent
+        ctx.confidence, ctx.intent = u.confidence, u.intent
         mode, outcome = "offline", None
         if self.llm_brain is not None:
             try:
@@ -230,8 +251,10 @@ class SupportAgent:
                 log.warning("LLM brain failed (%s); falling back to offline", type(exc).__name__)
                 outcome = getattr(exc, "partial_outcome", None)
         if outcome is None:
-            outcome = decide(u, ctx, self.runner)
-        return _Step(outcome, mode=mode, request_text=request_text, understanding=u)
+            outcome = (decide_many(u, requests, ctx, self.runner, shop) if requests
+                       else decide(u, ctx, self.runner, shop))
+        return _Step(outcome, mode=mode, request_text=request_text, understanding=u,
+                     dialogue=dialogue)
 
     def _offer_again(self, snapshot: dict, ctx: ToolContext, expired: bool) -> _Step:
         """The yes came after the offer expired: check again now and make a fresh offer."""
@@ -300,7 +323,13 @@ class SupportAgent:
         if pending and pending.get("text"):
             pending["text"] = redact(pending["text"])[:500]
         offer = response["proposal"]
-        state = {"pending": pending,
+        dialogue = step.dialogue or Dialogue.from_state(turn.state)
+        todo = outcome.extra.get("todo") if "todo" in outcome.extra else (
+            dialogue.todo[1:] if "next request" in u.signals and outcome.result.status in (
+                "needs_confirmation", "success", "denied") else None)
+        remember(dialogue, outcome.intent, outcome.order_id,
+                 outcome.result.details.get("choice_ids"), todo)
+        state = {"pending": pending, "dialogue": dialogue.as_state(),
                  "proposal_id": offer["id"] if offer else None,
                  "offer_text": (turn.state.get("offer_text") if step.keep_offer
                                 else redact(step.request_text or turn.text)[:500]
@@ -320,6 +349,17 @@ class SupportAgent:
             hits.sort(key=lambda h: h["source"] != preferred)  # stable: keeps score order
         return hits[:k]
 
+    def _best_sentence(self, question: str, text: str, floor: float = 0.45) -> str | None:
+        """The sentence of a policy section closest in meaning to the question, if close."""
+        sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+                     if 25 <= len(x.strip()) <= 400 and not x.strip().startswith("#")]
+        if not sentences:
+            return None
+        vectors = self.nlu.embedder.encode([as_policy_query(question), *sentences])
+        scores = vectors[1:] @ vectors[0]
+        best = int(scores.argmax())
+        return sentences[best] if scores[best] >= floor else None
+
     def _respond(self, turn, u: Understanding, outcome: Outcome, mode: str) -> dict:
         answer = None
         result = outcome.result
@@ -333,6 +373,17 @@ class SupportAgent:
                 answer = outcome.extra.get("answer") or (
                     "I couldn't find that in our policies. I can connect you with a person "
                     "if you'd like — just say so.")
+                sources = []
+        elif result.details.get("answer"):
+            # A question about an action for a known order: its facts (the reply), plus the one
+            # policy sentence that answers what else was asked ("is there a fee?", "how long?").
+            sources = self.retrieve("policy_question", as_policy_query(u.text), k=2)
+            sentence = (self._best_sentence(u.text, sources[0]["text"])
+                        if sources and BEYOND_FACTS.search(u.text) else None)
+            if sentence:
+                outcome.extra["suffix"] = " ".join(
+                    x for x in (outcome.extra.get("suffix"), sentence) if x)
+            else:
                 sources = []
         elif (outcome.intent in ACTION_INTENTS and outcome.action == "none"
               and result.status == "needs_info" and "asked as a question" in u.signals):
@@ -370,8 +421,10 @@ class SupportAgent:
         if not text:
             text = compose(turn.user_name, u, outcome.action, result, sources, answer=answer)
         text = outcome.extra.get("prefix", "") + text
+        if outcome.extra.get("suffix"):
+            text += " " + outcome.extra["suffix"]
         others = [o for o in entities.extract_order_ids(u.text) if o != outcome.order_id]
-        if outcome.order_id and others:  # one action per message: say what was left
+        if outcome.order_id and others and not outcome.extra.get("several"):
             text += (f" You also mentioned order {', '.join('#' + o for o in others)}: send it "
                      "in a new message and I'll look at it too.")
         action_result = {k: v for k, v in result.as_action_result().items()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agents.understanding import ACTION_INTENTS, STATUS_WORDS, Understanding
+from db.money import fmt
 from tools import policy_guard as guard
 from tools.base import ToolContext, ToolResult
 from tools.registry import ToolRunner
@@ -40,7 +41,59 @@ def _pending(u: Understanding, awaiting: str, order_id: str | None = None) -> di
             "order_id": order_id or u.order_id, "reason": u.reason, "text": u.text[:500]}
 
 
-def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner) -> Outcome:
+VERB = {"refund": "refund", "cancel": "cancel", "replacement": "send a replacement for",
+        "status": "look up"}
+
+
+def _label(shop: dict, order_id: str | None) -> str:
+    fact = shop.get(order_id) if order_id else None
+    if fact is None:
+        return f"order #{order_id}" if order_id else "your order"
+    return f"order #{order_id} ({fact.label}, {fmt(fact.total_cents)})"
+
+
+def _unsure(u: Understanding, ctx: ToolContext, shop: dict) -> Outcome:
+    """R10: say what was understood and ask — never a bare percentage."""
+    if u.order_id:
+        ask = (f"Just to be sure: do you want me to {VERB[u.intent]} {_label(shop, u.order_id)}? "
+               "Reply “yes” and I'll tell you exactly what will happen before anything changes.")
+    else:
+        ask = (f"It sounds like you may want a {u.intent if u.intent != 'cancel' else 'cancellation'}"
+               ", but I'm not sure. Tell me what you'd like me to do and for which order, and "
+               "I'll check it for you.")
+    return Outcome(u.intent, u.confidence, u.order_id, "none",
+                   ToolResult("needs_info", f"R10 confidence: {ask}", order_id=u.order_id),
+                   pending=_pending(u, "confirm"))
+
+
+def _which_of(u: Understanding, ctx: ToolContext, runner: ToolRunner, shop: dict) -> Outcome:
+    """The words fit several orders equally ("my phone case"): ask which, listing only those."""
+    runner.invoke("find_orders", ctx, purpose=u.intent)
+    choices = [f"#{oid} ({shop[oid].label}, {shop[oid].status}, {fmt(shop[oid].total_cents)})"
+               for oid in u.candidates if oid in shop]
+    result = ToolResult("needs_info", f"R7 which order: {len(u.candidates)} of your orders fit "
+                                      "what you said. Which one do you mean?",
+                        {"choices": choices, "choice_ids": list(u.candidates), "asking": True})
+    return Outcome(u.intent, u.confidence, None, "none", result, pending=_pending(u, "order"))
+
+
+def _answer_question(u: Understanding, ctx: ToolContext, runner: ToolRunner) -> Outcome:
+    """A question about an action for a known order: the rule and this order's facts, and an
+    offer to go ahead (a yes then leads to a proposal, never straight to the action)."""
+    result = runner.invoke("check_eligibility", ctx, order_id=u.order_id, purpose=u.intent)
+    if result.status != "success":
+        return Outcome(u.intent, u.confidence, result.order_id, "none", result,
+                       pending=_pending(u, "order", None))
+    eligible = bool(result.details.get("eligible"))
+    answer = ToolResult("success", result.reason, {**result.details, "answer": True},
+                        order_id=result.order_id)
+    return Outcome(u.intent, u.confidence, result.order_id, "none", answer,
+                   pending=_pending(u, "confirm", result.order_id) if eligible else None)
+
+
+def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner,
+           shop: dict | None = None) -> Outcome:
+    shop = shop or {}
     if u.intent == "escalate":
         # R6: a very frustrated customer gets high priority even when they also ask for a person.
         very = u.frustration.very_frustrated
@@ -53,15 +106,18 @@ def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner) -> Outcome:
                                kind=kind)
         return Outcome(u.intent, u.confidence, result.order_id, "escalate_case", result)
 
+    if u.intent in ACTION_INTENTS and "asked as a question" in u.signals and u.order_id:
+        return _answer_question(u, ctx, runner)
+
     if u.intent in ACTION_INTENTS:
         verdict = guard.confidence_ok(u.confidence, ctx.settings)
         if not verdict.ok:
-            return Outcome(u.intent, u.confidence, u.order_id, "none",
-                           ToolResult("needs_info", verdict.reason, order_id=u.order_id),
-                           pending=_pending(u, "confirm"))
+            return _unsure(u, ctx, shop)
 
     if u.intent in TOOL_FOR_INTENT:
         order_id = u.order_id
+        if order_id is None and u.candidates:
+            return _which_of(u, ctx, runner, shop)
         if order_id is None:
             found = runner.invoke("find_orders", ctx, purpose=u.intent)
             order_id = found.details.get("selected")

@@ -194,7 +194,7 @@ def conversation_view(factory: sessionmaker[Session], conversation_id: str) -> d
             "state": conversation.state or {},
             "created_at": conversation.created_at.isoformat() + "Z",
             "updated_at": conversation.updated_at.isoformat() + "Z",
-            "messages": [{"role": m.role, "content": m.content,
+            "messages": [{"role": m.role, "content": m.content, "author": m.author_name,
                           "created_at": m.created_at.isoformat() + "Z"}
                          for m in s.scalars(select(Message).where(
                              Message.conversation_id == conversation.id).order_by(Message.id))],

@@ -67,6 +67,12 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     if action == "none" and status == "success":
         if result.details.get("already_done") or result.details.get("nothing_pending"):
             return reason
+        if result.details.get("answer"):  # a question about an action, with this order's facts
+            offer = {"refund": " Would you like me to refund it?",
+                     "cancel": " Would you like me to cancel it?",
+                     "replacement": " If so, tell me what's wrong with it and I'll set it up."
+                     }.get(result.details.get("purpose"), "")
+            return f"{reason}{offer if result.details.get('eligible') else ''}"
         if result.details.get("declined") and result.order_id:
             return f"{reason} Is there anything else I can help with?"
         if u.negative or result.details.get("declined"):
@@ -91,8 +97,9 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     if status == "needs_info":
         if result.details.get("found") is False:
             return f"{empathy}{reason} If it's a different order, just tell me its number."
-        if result.details.get("choices") is not None:
-            return f"{empathy}{reason}{_choices(result)} Just reply with the order number."
+        if result.details.get("asking"):
+            return (f"{empathy}{reason}{_choices(result)} Just tell me which one — the number, "
+                    "the item, or “the first one”.")
         return f"{empathy}{reason}"
     if status == "error":
         return f"{empathy}{reason}"
@@ -103,7 +110,7 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     lead = {"issue_refund": "Done — ", "cancel_order": "Done — ", "create_replacement": "Done — ",
             "get_order_status": ""}.get(action, "")
     if action == "get_order_status" and status == "success":
-        return _status_text(result.details["order"])
+        return status_text(result.details["order"])
     if status == "denied":
         extra = ""
         if result.details.get("escalated"):
@@ -112,7 +119,7 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     return f"{empathy}{lead}{reason} {cite}".strip()
 
 
-def _status_text(order: dict) -> str:
+def status_text(order: dict) -> str:
     parts = [f"Order #{order['order_id']} is {order['status']}."]
     if order.get("ordered_at"):
         parts.append(f"Ordered {order['ordered_at'][:10]}.")

@@ -107,6 +107,10 @@ class Understanding:
     requested_intent: str  # what they asked for, before escalation overrode it
     probabilities: dict[str, float] = field(default_factory=dict)
     signals: list[str] = field(default_factory=list)
+    # Set from the customer's own orders (agents.dialogue): several orders the words fit
+    # equally ("my phone case" with two), and how the order was found.
+    candidates: list[str] = field(default_factory=list)
+    linked_by: str = "none"
 
     @property
     def affirmative(self) -> bool:

@@ -18,6 +18,7 @@ from db import ticket_lifecycle
 from db.models import CaseNote, EscalationCase, Ticket
 from tools import policy_guard as guard
 from tools.base import ToolContext, ToolResult
+from tools.first_response import first_response_due, promise_text
 
 NAME = "escalate_case"
 DESCRIPTION = ("Hand the conversation to a human support agent. Use when the customer asks for a "
@@ -78,6 +79,9 @@ def open_case(session: Session, ctx: ToolContext, kind: str, reason: str,
                  + (f"\n{ctx.summary[:1500]}" if ctx.summary else "")))
         if priority == "high" and existing.priority != "high":
             existing.priority = "high"
+            if existing.first_response_at is None:  # the sooner promise holds from now on
+                due = first_response_due(ctx.now, "high", ctx.settings)
+                existing.due_at = min(existing.due_at or due, due)
         existing.updated_at = ctx.now
         if existing.ticket_id == ctx.ticket_id:
             _escalate_ticket(session, ctx)
@@ -86,7 +90,7 @@ def open_case(session: Session, ctx: ToolContext, kind: str, reason: str,
     case = EscalationCase(
         user_id=ctx.user_id, ticket_id=ctx.ticket_id, order_id=order_id, kind=kind,
         reason=reason[:500], priority=priority, summary=ctx.summary, created_at=ctx.now,
-        updated_at=ctx.now)
+        updated_at=ctx.now, due_at=first_response_due(ctx.now, priority, ctx.settings))
     session.add(case)
     _escalate_ticket(session, ctx)
     session.flush()
@@ -117,5 +121,5 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
     case, new = open_case(session, ctx, args.kind, args.reason, order_id,
                           frustrated=args.kind == "frustration")
     reason = (f"R6 escalate: a support specialist will take over ({case.priority} priority)."
-              if new else repeat_reason(case))
+              + promise_text(case.due_at) if new else repeat_reason(case))
     return ToolResult("escalated", reason, case_result(case, new), order_id=order_id)

@@ -75,8 +75,8 @@ def delivered_on(order: Order) -> datetime | None:
 def confidence_ok(confidence: float, settings: Settings) -> Verdict:
     if confidence < settings.min_action_confidence:
         return Verdict(False, (
-            f"R10 confidence: I'm only {confidence:.0%} sure what you'd like me to do, so I haven't "
-            "changed anything. Please confirm the action (refund, cancel, replacement) and the order."))
+            "R10 confidence: I'm not sure enough what you'd like me to do, so I haven't changed "
+            "anything. Please tell me the action (refund, cancel, replacement) and the order."))
     return ALLOWED
 
 

@@ -22,6 +22,7 @@ from db.models import Proposal, utcnow
 from db.money import fmt
 from tools import (
     cancel_order,
+    check_eligibility,
     create_replacement,
     escalate_case,
     find_orders,
@@ -34,7 +35,8 @@ from tools.proposals import expired, public_view
 log = logging.getLogger(__name__)
 
 TOOLS: dict[str, ModuleType] = {m.NAME: m for m in (
-    find_orders, get_order_status, issue_refund, cancel_order, create_replacement, escalate_case)}
+    find_orders, get_order_status, check_eligibility, issue_refund, cancel_order,
+    create_replacement, escalate_case)}
 # Tools that change something for the customer (the rest only look things up).
 CHANGING_TOOLS = frozenset({"issue_refund", "cancel_order", "create_replacement", "escalate_case"})
 # Tools that move money or goods: proposed first and run only on the customer's yes (R11).
@@ -99,7 +101,7 @@ class ToolRunner:
             request_id=ctx.request_id, user_id=ctx.user_id, conversation_id=ctx.conversation_id,
             ticket_id=ctx.ticket_id, tool=tool, order_id=result.order_id, outcome=result.status,
             reason=result.reason, details=details,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2))
+            duration_ms=round((time.perf_counter() - started) * 1000, 2), staff_id=ctx.staff_id)
 
     def _run(self, name: str, ctx: ToolContext, arguments: dict) -> ToolResult:
         tool = TOOLS.get(name)

@@ -1,0 +1,92 @@
+"""What the conversation remembers between messages, and reading a message in its light.
+
+Kept in the conversation row (any worker can continue it): the orders we last listed
+(for "the second one", "the pending one"), the order we were last talking about (for
+"cancel it", "that too"), the last thing asked for (for "and 31302 too", "same for the
+beanie", "what about the blanket?") and requests named but not yet done ("cancel 31301
+and 31302": the second waits for "the other one").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agents.order_linking import Link, link
+from agents.requests import Request, split
+from agents.shop_view import OrderFact
+from agents.understanding import ACTION_INTENTS, Understanding
+
+ORDER_INTENTS = (*ACTION_INTENTS, "status")
+# "and 31302 too", "same for the beanie", "what about the blanket?", "and the lights?"
+CARRY = re.compile(r"(?i)(?:\btoo\b|\bas well\b|\bsame (?:for|with|goes for)\b|"
+                   r"\bwhat about\b|\bhow about\b|^\s*(?:and|also|plus)\b|\bthe same\b)")
+NEXT = re.compile(r"(?i)\b(?:the other one|the other order|the other|next one|the next|"
+                  r"the rest|the remaining|second one too)\b|^\s*(?:now )?next\b")
+OWN_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track|"
+                     r"status|arriv|ship)\w*")
+
+
+@dataclass
+class Dialogue:
+    listed: list[str] = field(default_factory=list)
+    focus: str | None = None
+    last_intent: str | None = None
+    todo: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def from_state(cls, state: dict) -> Dialogue:
+        data = state.get("dialogue") or {}
+        return cls(list(data.get("listed") or []), data.get("focus"), data.get("last_intent"),
+                   list(data.get("todo") or []))
+
+    def as_state(self) -> dict:
+        return {"listed": self.listed[:10], "focus": self.focus,
+                "last_intent": self.last_intent, "todo": self.todo[:5]}
+
+
+def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogue,
+                    pending: dict | None) -> list[Request]:
+    """Tie the message to orders (u.order_id / u.candidates) and to what came before; return
+    the separate requests when it holds several."""
+    found = link(u.text, orders, dialogue.listed, dialogue.focus, hint=u.order_id)
+    requests = [] if pending else split(u.text, orders, dialogue.listed, dialogue.focus)
+    _apply(u, found)
+    if requests:
+        return requests
+    has_cue = bool(OWN_CUE.search(u.text))
+    if dialogue.todo and NEXT.search(u.text) and not found.order_ids:
+        step = dialogue.todo[0]
+        u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], max(
+            u.confidence, 0.9)
+        u.signals.append("next request")
+    elif (not pending and dialogue.last_intent in ORDER_INTENTS and found.order_ids
+          and CARRY.search(u.text) and not has_cue and u.intent not in ("escalate",)):
+        u.intent, u.confidence = dialogue.last_intent, max(u.confidence, 0.85)
+        u.signals.append("same as before")
+    return []
+
+
+def _apply(u: Understanding, found: Link) -> None:
+    if found.order_ids:
+        u.order_id = found.order_ids[0]
+    elif found.unknown_id:
+        u.order_id = found.unknown_id
+    else:
+        u.order_id = None
+    u.candidates = list(found.candidates)
+    u.linked_by = found.how
+
+
+def remember(dialogue: Dialogue, intent: str, order_id: str | None, listed: list[str] | None,
+             todo: list[dict] | None = None) -> Dialogue:
+    """The state after this turn's answer."""
+    if listed is not None:
+        dialogue.listed = list(listed)
+    if order_id:
+        dialogue.focus = order_id
+    if intent in ORDER_INTENTS:
+        dialogue.last_intent = intent
+    if todo is not None:
+        dialogue.todo = todo
+    return dialogue

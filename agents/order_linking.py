@@ -1,0 +1,219 @@
+"""Which of the customer's orders do the words point at?
+
+In order of strength: an order number (however it is written: "31 001", "ORD-31001",
+"#031001", "order no. ٣١٠٠١"), the items ("my telescope", "the blue phone case"), a
+reference to the list we just showed ("the second one", "the pending one", "the cheaper
+one", "the other one"), or to the order we were just talking about ("cancel it", "that
+too"). Only when nothing in the text points at an order may R7 pick the one that
+qualifies. An order number the customer does not have is kept as it is, so the tool
+answers "not found" exactly as for a missing order (R1).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from agents.entities import extract_order_id, extract_order_ids
+from agents.shop_view import OrderFact
+
+STOP = frozenset("""the a an my your our of for and with in on to piece pieces
+item items order orders one ones thing things stuff product products x pair pairs new
+""".split())
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+            "4th": 3, "fifth": 4, "5th": 4}
+ORDINAL_REF = re.compile(r"(?i)\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|"
+                         r"latest|newest|oldest|top|bottom)\b(?: one| order| item)?")
+NUMBERED_REF = re.compile(r"(?i)\b(?:number|no\.?|option|#)\s*([1-5])\b(?!\d)")
+STATUS_REF = re.compile(r"(?i)\b(pending|processing|shipped|delivered|cancelled|canceled|"
+                        r"unshipped|on its way|in transit)\b")
+PRICE_REF = re.compile(r"(?i)\b(cheap(?:er|est)|expensive|pricier|priciest|bigger|biggest|"
+                       r"smaller|smallest)\b")
+OTHER_REF = re.compile(r"(?i)\bthe other(?: one| order)?\b")
+FOCUS_REF = re.compile(r"(?i)\b(?:it|that|this|them|those|these|that one|this one|that order|"
+                       r"this order|the same)\b")
+IN_CASE = re.compile(r"(?i)\b(?:in|just in|any) case\b")
+DIGIT_RUN = re.compile(r"(?<![\w$€£])#?\s?(?:[A-Za-z]{1,4}-)?\d(?:[\d]|[ ,.\-](?=\d)){0,14}(?:-[A-Za-z0-9]{1,8})?")
+
+
+def ascii_digits(text: str) -> str:
+    """Arabic-Indic, full-width and other Unicode digits become 0-9."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c
+                   for c in unicodedata.normalize("NFKC", text))
+
+
+@dataclass
+class Link:
+    order_ids: list[str] = field(default_factory=list)  # what the words point at, in order
+    candidates: list[str] = field(default_factory=list)  # several fit equally: ask which
+    how: str = "none"  # number | item | list | status | focus | none
+    unknown_id: str | None = None  # a number that is not one of theirs (R1: "not found")
+
+
+def _key(order_id: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", order_id.lower()).lstrip("0") or "0"
+
+
+def _numbers(text: str, orders: list[OrderFact], hint: str | None
+             ) -> tuple[list[str], str | None]:
+    """The customer's orders named by number, however written, and an unknown number if any.
+
+    A bare number counts only when it has at least four characters: "I waited 7 days" is
+    not order 7 (a short id counts when it is introduced as an order: "order 7", "#7")."""
+    keys = {_key(o.id): o.id for o in orders}
+    found: list[str] = []
+
+    def add(candidate: str, short_ok: bool = False) -> bool:
+        key = _key(candidate)
+        oid = keys.get(key)
+        if oid and oid not in found and (short_ok or len(key) >= 4):
+            found.append(oid)
+            return True
+        return False
+
+    for match in DIGIT_RUN.finditer(text):
+        raw = match.group(0).lstrip("#").strip()
+        whole = (raw, re.sub(r"(?i)^(ord|order|no)[-\s]*", "", raw))
+        if not any(add(c) for c in whole):
+            for part in re.split(r"[ ,.\-]", raw):
+                add(part)
+    for oid in [*extract_order_ids(text), *([hint] if hint else [])]:
+        add(oid, short_ok=True)
+    unknown = None
+    if not found:
+        explicit = extract_order_id(text) or hint
+        if explicit and _key(explicit) not in keys:
+            unknown = explicit
+    return found, unknown
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", IN_CASE.sub(" ", text.lower())) if w not in STOP]
+
+
+def _singular(word: str) -> str:
+    for suffix, repl in (("ies", "y"), ("ves", "f"), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def _same(a: str, b: str) -> float:
+    """How surely two words name the same thing: 1 when equal, singular/plural or a typo;
+    0.5 for a compound's end ("phone" in "smartphone"); else 0."""
+    if a == b or _singular(a) == _singular(b):
+        return 1.0
+    if len(a) >= 5 and len(b) >= 5 and fuzz.ratio(a, b) >= 84:
+        return 1.0
+    return 0.5 if len(b) >= 4 and a.endswith(b) and len(a) - len(b) <= 6 else 0.0
+
+
+def item_score(name: str, words: list[str]) -> tuple[float, bool]:
+    """How well the words fit an item name (0-1), and whether its head noun was named."""
+    main, _, extra = name.lower().partition("(")
+    tokens = [(t, 1.0) for t in re.findall(r"[a-z0-9]+", main) if t not in STOP]
+    if not tokens:
+        return 0.0, False
+    tokens[-1] = (tokens[-1][0], 2.0)  # the head noun: "chair" in "office chair"
+    tokens += [(t, 1.0) for t in re.findall(r"[a-z0-9]+", extra) if t not in STOP]
+    credit = [(w, max((_same(t, x) for x in words), default=0.0)) for t, w in tokens]
+    total = sum(w for w, _ in credit)
+    return (sum(w * c for w, c in credit) / total,
+            any(w == 2.0 and c > 0 for w, c in credit))
+
+
+def _by_items(text: str, orders: list[OrderFact], within_list: bool
+              ) -> tuple[list[str], list[str]]:
+    """(orders the words name, in the text's order; orders they fit equally well — ask).
+
+    "the sweater and the beanie" names two orders; "my phone case" with two phone cases
+    fits two equally: the customer must say which."""
+    words = _words(text)
+    best: dict[str, tuple[float, str]] = {}  # order -> (score, the word that named it)
+    for o in orders:
+        for name in o.items:
+            score, head = item_score(name, words)
+            if not (head or (within_list and score > 0)):
+                continue
+            if score >= (0.25 if within_list else 0.5) and score > best.get(o.id, (0, ""))[0]:
+                anchor = next((w for w in words if any(_same(t, w) for t in re.findall(
+                    r"[a-z0-9]+", name.lower().partition("(")[0]))), "")
+                best[o.id] = (score, anchor)
+    by_word: dict[str, list[tuple[float, str]]] = {}
+    for oid, (score, anchor) in best.items():
+        by_word.setdefault(anchor, []).append((score, oid))
+    named, tied = [], []
+    for anchor in sorted(by_word, key=lambda w: words.index(w) if w in words else 99):
+        group = sorted(by_word[anchor], reverse=True)
+        top = [oid for score, oid in group if score >= group[0][0] - 0.01]
+        if len(top) == 1:
+            named.append(top[0])
+        else:
+            tied.extend(top)
+    return named, tied
+
+
+def _from_list(text: str, listed: list[OrderFact], focus: str | None) -> list[str]:
+    if not listed:
+        return []
+    if OTHER_REF.search(text):
+        rest = [o.id for o in listed if o.id != focus]
+        return rest if len(rest) == 1 else []
+    match = ORDINAL_REF.search(text)
+    if match:
+        word = match.group(1).lower()
+        if word in ("last", "bottom"):
+            return [listed[-1].id]
+        if word in ("latest", "newest"):
+            return [max(listed, key=lambda o: o.ordered_at or o.delivered_at).id]
+        if word == "oldest":
+            return [min(listed, key=lambda o: o.ordered_at or o.delivered_at).id]
+        index = 0 if word == "top" else ORDINALS[word]
+        return [listed[index].id] if index < len(listed) else []
+    match = NUMBERED_REF.search(text)
+    if match and int(match.group(1)) <= len(listed):
+        return [listed[int(match.group(1)) - 1].id]
+    match = STATUS_REF.search(text)
+    if match:
+        word = match.group(1).lower().replace("canceled", "cancelled")
+        wanted = {"unshipped": ("pending", "processing"), "on its way": ("shipped",),
+                  "in transit": ("shipped",)}.get(word, (word,))
+        fits = [o.id for o in listed if o.status in wanted]
+        return fits if len(fits) == 1 else []
+    match = PRICE_REF.search(text)
+    if match:
+        low = match.group(1).lower().startswith(("cheap", "small"))
+        pick = (min if low else max)(listed, key=lambda o: o.total_cents)
+        return [pick.id]
+    return []
+
+
+def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
+         focus: str | None = None, hint: str | None = None) -> Link:
+    """`hint`: an order id the entity rules already read ("it's 7" after a question)."""
+    text = ascii_digits(text)
+    numbers, unknown = _numbers(text, orders, hint)
+    if numbers:
+        return Link(numbers, how="number")
+    if unknown:
+        return Link([], how="number", unknown_id=unknown)
+    shown = [o for o in orders if o.id in (listed or [])]
+    shown.sort(key=lambda o: (listed or []).index(o.id))
+    picked = _from_list(text, shown, focus)
+    if picked:
+        return Link(picked, how="list")
+    named, tied = _by_items(text, shown, within_list=True) if shown else ([], [])
+    if len(named) != 1 or tied:
+        named, tied = _by_items(text, orders, within_list=False)
+    if named and not tied:
+        return Link(named, how="item")
+    if tied:
+        return Link(named, candidates=tied, how="item")
+    if focus and FOCUS_REF.search(text) and any(o.id == focus for o in orders):
+        return Link([focus], how="focus")
+    return Link()

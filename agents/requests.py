@@ -1,0 +1,111 @@
+"""Several requests in one message: "cancel 31003 and where is 31004?", "refund the sweater
+and the beanie", "refund 31201, cancel 31204 and where's 31203".
+
+The message is cut where a new request starts (a new action or status word after "and",
+a comma, "also", a full stop), each piece is tied to its orders, and one request per
+order is returned in the customer's order. The brain then acts on (proposes) the first
+clear, eligible action, answers status questions alongside, and names what is left.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agents.order_linking import Link, link
+from agents.shop_view import OrderFact
+from agents.understanding import NEGATION, NOT_A_REQUEST
+
+CUES: tuple[tuple[str, re.Pattern], ...] = (
+    ("refund", re.compile(r"(?i)\b(?:refund\w*|money back|reimburs\w*|return(?:ing)?\b|"
+                          r"send (?:it|them|\w+) back)")),
+    ("cancel", re.compile(r"(?i)\bcancel\w*")),
+    ("replacement", re.compile(r"(?i)\b(?:replac\w*|exchange\w*|swap\b|send (?:me )?(?:a )?"
+                               r"(?:new|another))")),
+    ("status", re.compile(r"(?i)\b(?:where(?:'s| is| are)?|track\w*|status|(?:shipped|arrived|"
+                          r"here|delivered) yet|has (?:it|\w+) (?:shipped|arrived)|"
+                          r"when (?:will|does|do|is|are)\b[^.?!,]{0,40}?\b(?:arriv|ship|come|"
+                          r"get here|deliver)\w*)")),
+)
+# Where a second request may start.
+JOINS = re.compile(r"(?i)(?:[,;.?!]\s*|\s+(?:and|also|plus|then|&)\s+|\s+and also\s+)")
+# A question about an action ("is the baby monitor still refundable?") is answered, not done.
+QUESTION = re.compile(r"(?i)^\s*(?:and\s+|also\s+|but\s+)?(?:is|are|can i|could i|would|will|"
+                      r"do you|does|how much|how long|until when)\b|refundable|cancell?able|"
+                      r"\bstill (?:be )?(?:refund|cancel|return)")
+
+
+@dataclass
+class Request:
+    intent: str
+    text: str
+    link: Link
+    question: bool = False
+
+    @property
+    def order_id(self) -> str | None:
+        return self.link.order_ids[0] if self.link.order_ids else self.link.unknown_id
+
+
+def _cues(text: str) -> list[tuple[int, str]]:
+    """Where each request starts. An action named only in the negative ("I never asked you to
+    cancel…", "why did you refund…?") starts none."""
+    complaints = [m.span() for m in NOT_A_REQUEST.finditer(text)]
+    found = []
+    for intent, pattern in CUES:
+        for m in pattern.finditer(text):
+            if intent != "status" and (
+                    NEGATION.search(text[max(0, m.start() - 80):m.start()])
+                    or any(a <= m.start() < b for a, b in complaints)):
+                continue
+            found.append((m.start(), intent))
+    found.sort()
+    # "return" inside "refund or return" or a repeat of the same intent is one request.
+    merged: list[tuple[int, str]] = []
+    for pos, intent in found:
+        if merged and merged[-1][1] == intent:
+            continue
+        merged.append((pos, intent))
+    return merged
+
+
+def _pieces(text: str, cues: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """Cut the text before each cue after the first, at the last join in between. Two cues
+    with no join between them ("my money back or a replacement") are one request."""
+    cuts, kept = [0], [cues[0]]
+    for (prev, _), cue in zip(cues, cues[1:], strict=False):
+        joins = [m.end() for m in JOINS.finditer(text, prev, cue[0])]
+        if joins:
+            cuts.append(joins[-1])
+            kept.append(cue)
+    cuts.append(len(text))
+    return [(text[a:b].strip(" ,;&"), intent)
+            for (a, b), (_, intent) in zip(zip(cuts, cuts[1:], strict=False), kept, strict=False)]
+
+
+def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
+          focus: str | None = None) -> list[Request]:
+    """Several requests, one per order, in the customer's order; [] when the message holds
+    one request about at most one order (the usual case, handled whole)."""
+    cues = _cues(text)
+    intents = {intent for _, intent in cues}
+    if len(intents) < 2:
+        whole = link(text, orders, listed, focus)
+        if len(cues) == 1 and len(whole.order_ids) > 1:
+            question = bool(QUESTION.search(text))
+            return [Request(cues[0][1], text, Link([oid], how=whole.how), question)
+                    for oid in whole.order_ids]
+        return []
+    pieces = _pieces(text, cues)
+    if len(pieces) < 2 and len(link(text, orders, listed, focus).order_ids) < 2:
+        return []
+    requests: list[Request] = []
+    for piece, intent in pieces:
+        found = link(piece, orders, listed, focus)
+        question = bool(QUESTION.search(piece))
+        if len(found.order_ids) > 1:
+            requests += [Request(intent, piece, Link([oid], how=found.how), question)
+                         for oid in found.order_ids]
+        else:
+            requests.append(Request(intent, piece, found, question))
+    return requests if len(requests) > 1 else []

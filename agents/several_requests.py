@@ -1,0 +1,94 @@
+"""Several requests in one message, decided one by one (one action per message).
+
+The first clear request that can go ahead becomes the answer (a proposal, under R11);
+requests the rules refuse are explained before it; status questions and questions about
+an action are answered after it; further actions wait, named, for "the other one".
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from agents.offline_brain import Outcome, decide
+from agents.replies import plain, status_text
+from agents.requests import Request
+from agents.understanding import ACTION_INTENTS, Understanding
+from tools.base import ToolContext
+from tools.registry import ToolRunner
+
+NOUN = {"refund": "a refund for", "cancel": "to cancel", "replacement": "a replacement for"}
+
+
+def _understood(u: Understanding, r: Request) -> Understanding:
+    signals = [s for s in u.signals if s not in ("asked as a question", "hedged")]
+    if r.question:
+        signals.append("asked as a question")
+    return replace(u, intent=r.intent, order_id=r.order_id, candidates=list(r.link.candidates),
+                   confidence=max(u.confidence, 0.8) if not r.question else u.confidence,
+                   signals=signals)
+
+
+def _status(r: Request, ctx: ToolContext, runner: ToolRunner) -> str:
+    if not r.order_id:
+        return ""
+    result = runner.invoke("get_order_status", ctx, order_id=r.order_id)
+    if result.status == "success":
+        return status_text(result.details["order"])
+    return plain(result.reason)
+
+
+def _question(u: Understanding, r: Request, ctx: ToolContext, runner: ToolRunner) -> str:
+    if not r.order_id:
+        return ""
+    result = runner.invoke("check_eligibility", ctx, order_id=r.order_id, purpose=r.intent)
+    return plain(result.reason)
+
+
+def _said(outcome: Outcome) -> str:
+    """An outcome in one or two sentences, for the end of another answer."""
+    if outcome.action == "get_order_status" and outcome.result.status == "success":
+        return status_text(outcome.result.details["order"])
+    return plain(outcome.result.reason)
+
+
+def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
+                runner: ToolRunner, shop: dict) -> Outcome:
+    refused: list[Outcome] = []
+    after: list[str] = []
+    todo: list[dict] = []
+    primary: Outcome | None = None
+    status: Outcome | None = None
+    for r in requests:
+        if r.intent == "status":
+            if not r.order_id:
+                continue
+            if status is None:
+                status = decide(_understood(u, r), ctx, runner, shop)
+            else:
+                after.append(_status(r, ctx, runner))
+        elif r.question:
+            after.append(_question(u, r, ctx, runner))
+        elif r.intent not in ACTION_INTENTS:
+            continue
+        elif primary is not None:
+            todo.append({"intent": r.intent, "order_id": r.order_id})
+        else:
+            outcome = decide(_understood(u, r), ctx, runner, shop)
+            if outcome.result.status == "denied":
+                refused.append(outcome)
+            else:
+                primary = outcome
+    main = primary or (refused.pop() if refused else None) or status
+    if main is None:  # nothing we could tie to an order: the message as a whole
+        return decide(u, ctx, runner, shop)
+    if status is not None and main is not status:
+        after.insert(0, _said(status))
+    for step in todo:
+        after.append(f"You also asked for {NOUN[step['intent']]} order #{step['order_id']}: "
+                     "I'll do one thing at a time, so say “the other one” when you're ready.")
+    before = " ".join(_said(o) for o in refused)
+    main.extra["prefix"] = before + (" " if before else "")
+    main.extra["suffix"] = " ".join(t for t in after if t)
+    main.extra["todo"] = todo
+    main.extra["several"] = True
+    return main
