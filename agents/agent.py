@@ -383,8 +383,8 @@ class SupportAgent:
             if sentence:
                 outcome.extra["suffix"] = " ".join(
                     x for x in (outcome.extra.get("suffix"), sentence) if x)
-            else:
-                sources = []
+            else:  # cite the rule the facts come from
+                sources = self.retrieve(outcome.intent, plain(result.reason), k=2)
         elif (outcome.intent in ACTION_INTENTS and outcome.action == "none"
               and result.status == "needs_info" and "asked as a question" in u.signals):
             # A question about an action: answer it from the policy and offer to act (R10).
