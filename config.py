@@ -7,6 +7,8 @@ come from the environment and from `.env` at the project root.
 
 from __future__ import annotations
 
+import re
+from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,6 +18,32 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
 DATA_DIR = ROOT / "data"
+
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_PART = re.compile(r"^\s*([A-Za-z]{3})(?:\s*-\s*([A-Za-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*"
+                         r"(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_opening_hours(text: str) -> dict[int, tuple[time, time]]:
+    """'Mon-Fri 08:00-20:00; Sat 09:00-17:00' -> {0: (08:00, 20:00), ..., 5: (09:00, 17:00)}."""
+    week: dict[int, tuple[time, time]] = {}
+    for part in filter(str.strip, text.split(";")):
+        match = _HOURS_PART.match(part)
+        if not match or match[1].lower() not in DAY_NAMES or (
+                match[2] and match[2].lower() not in DAY_NAMES):
+            raise ValueError(f"business hours: can't read {part.strip()!r} (use e.g. "
+                             "'Mon-Fri 08:00-20:00; Sat 09:00-17:00')")
+        first = DAY_NAMES.index(match[1].lower())
+        last = DAY_NAMES.index((match[2] or match[1]).lower())
+        opens, closes = time(int(match[3]), int(match[4])), time(int(match[5]), int(match[6]))
+        if closes <= opens or last < first:
+            raise ValueError(f"business hours: {part.strip()!r} closes before it opens")
+        for day in range(first, last + 1):
+            week[day] = (opens, closes)
+    if not week:
+        raise ValueError("business hours: at least one opening period is needed")
+    return week
 
 
 class Settings(BaseSettings):
@@ -59,6 +87,30 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=300, ge=1)
     queue_retry_seconds: float = Field(default=20.0, gt=0)
 
+    # People in the loop (escalation policy): the first answer from a person is due within
+    # these many business hours (high priority) or business days (normal), counted in the
+    # customer care team's opening hours, in its time zone, skipping closed dates.
+    first_response_high_hours: float = Field(default=4.0, gt=0)
+    first_response_normal_days: int = Field(default=1, ge=1)
+    business_timezone: str = "America/New_York"
+    business_hours: str = "Mon-Fri 08:00-20:00; Sat 09:00-17:00"
+    business_closed_dates: list[date] = Field(default_factory=list)
+    # Where links in e-mails to customers point (the portal).
+    portal_url: str = "http://127.0.0.1:5000"
+
+    # E-mail to customers (staff replies, decisions, resolutions). Without SMTP_HOST nothing is
+    # sent: mails wait in the outbox table until a host is configured.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "SupportOps <support@supportops.example>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_poll_seconds: float = Field(default=5.0, gt=0)
+    mail_retry_base_seconds: float = Field(default=5.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=600.0, gt=0)
+
     # Browser origins allowed to call the API directly (none by default; never a wildcard).
     cors_origins: list[str] = Field(default_factory=list)
 
@@ -68,7 +120,8 @@ class Settings(BaseSettings):
     policies_dir: Path = ROOT / "policies"
 
     @field_validator("support_api_key", "openai_api_key", "tavily_api_key", "secret_key",
-                     "openai_base_url", "redis_url", mode="before")
+                     "openai_base_url", "redis_url", "smtp_host", "smtp_user",
+                     "smtp_password", mode="before")
     @classmethod
     def _blank_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
@@ -79,6 +132,25 @@ class Settings(BaseSettings):
         if "*" in value:
             raise ValueError("CORS_ORIGINS must list origins; a wildcard is not allowed")
         return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _parse_hours(cls, value: str) -> str:
+        parse_opening_hours(value)  # a typo fails at start-up, not when a case is opened
+        return value
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)
+        return value
+
+    @property
+    def opening_hours(self) -> dict[int, tuple[time, time]]:
+        """Weekday (Monday = 0) -> (opens, closes), in `business_timezone`."""
+        return parse_opening_hours(self.business_hours)
 
     @property
     def auto_refund_limit_cents(self) -> int:

@@ -19,7 +19,7 @@ from api.errors import install_error_handlers
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.rate_limit import make_limiter
-from api.routes import conversations, health, support, tickets
+from api.routes import cases, conversations, health, support, tickets
 from audit.log_setup import configure_logging
 from config import Settings, get_settings
 
@@ -35,9 +35,16 @@ def create_app(settings: Settings | None = None, services: AgentServices | None 
         configure_logging()
         own = services is None
         app.state.services = services or await run_in_threadpool(build_services, settings)
+        sender = None
+        if settings.smtp_host:  # without SMTP nothing is sent; mails wait in the outbox
+            from api.services.mail_sender import MailSender
+
+            sender = MailSender(app.state.services.session_factory, settings).start()
         try:
             yield
         finally:
+            if sender is not None:
+                await run_in_threadpool(sender.stop)
             if own:
                 app.state.services.close()
 
@@ -53,6 +60,7 @@ def create_app(settings: Settings | None = None, services: AgentServices | None 
     app.include_router(support.router, dependencies=protected)
     app.include_router(conversations.router, dependencies=protected)
     app.include_router(tickets.router, dependencies=protected)
+    app.include_router(cases.router, dependencies=protected)
     app.include_router(health.router)
 
     if settings.cors_origins:

@@ -115,8 +115,9 @@ class FeedbackRequest(BaseModel):
 
 
 class Message(BaseModel):
-    role: str
+    role: str = Field(description="`user`, `assistant`, or `agent` (a person on our team).")
     content: str
+    author: str | None = Field(default=None, description="A person's first name (role agent).")
     created_at: str
 
 

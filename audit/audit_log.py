@@ -16,6 +16,9 @@ from audit.redact import redact_obj
 
 FIELDS = ("ts", "request_id", "user_id", "conversation_id", "ticket_id", "tool", "order_id",
           "outcome", "reason", "details", "duration_ms")
+# Written only when given: `staff_id` when a person acted (SPEC), so every other record keeps
+# exactly FIELDS.
+OPTIONAL_FIELDS = ("staff_id",)
 
 
 class AuditLog:
@@ -23,10 +26,12 @@ class AuditLog:
         self.path = Path(path)
 
     def write(self, **record: Any) -> dict:
-        unknown = set(record) - set(FIELDS)
+        unknown = set(record) - set(FIELDS) - set(OPTIONAL_FIELDS)
         if unknown:
             raise ValueError(f"unknown audit fields: {sorted(unknown)}")
         line = {name: record.get(name) for name in FIELDS}
+        line.update({name: record[name] for name in OPTIONAL_FIELDS
+                     if record.get(name) is not None})
         line["ts"] = line["ts"] or datetime.now(UTC).isoformat(timespec="milliseconds")
         line["reason"] = redact_obj(line["reason"])
         line["details"] = redact_obj(line["details"] or {})

@@ -23,6 +23,7 @@ TICKET_STATUSES = ("open", "awaiting_customer", "resolved", "escalated", "with_a
                    "queued")
 CASE_STATUSES = ("open", "with_agent", "resolved", "closed")
 PROPOSAL_STATES = ("proposed", "confirmed", "dropped", "expired")
+DECISIONS = ("approved", "denied")
 ROLES = ("customer", "staff")
 REFUND_KINDS = ("refund", "cancellation")
 
@@ -141,10 +142,15 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    # `user` (the customer), `assistant`, or `agent` (a person on our team: see author_*).
     role: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)
     ticket_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A person's message: who wrote it, and the first name the customer sees (kept as it was
+    # when written, so a later change of name does not rewrite the transcript).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str | None] = mapped_column(String(100))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
@@ -196,6 +202,19 @@ class EscalationCase(Base):
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # People in the loop: when the customer was promised a first answer (business hours, see
+    # tools/first_response.py), when it came, and who took the case when.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handed_back_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A case waiting on approval (R2a high value, R2b fraud review) gets exactly one decision.
+    # `decision_result` is what the approved action did (None while it runs).
+    decision: Mapped[str | None] = mapped_column(String(10))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_result: Mapped[dict | None] = mapped_column(JSON)
 
     notes: Mapped[list[CaseNote]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseNote.id")
@@ -215,6 +234,33 @@ class CaseNote(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     case: Mapped[EscalationCase] = relationship(back_populates="notes")
+
+
+class OutboxMail(Base):
+    """An e-mail to a customer, written in the same transaction as the staff change it tells
+    about (so a change never commits without its mail) and sent later by
+    api/services/mail_sender.py.
+
+    `message_id` is fixed when the row is written: a resend after a crash between sending and
+    marking it sent carries the same Message-ID, so it is recognisably the same mail. The
+    recipient is read from the user at sending time, so the address is stored only once."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(String(300))
 
 
 class Proposal(Base):

@@ -16,6 +16,7 @@ from db.models import (
     Message,
     Order,
     OrderItem,
+    OutboxMail,
     Proposal,
     QueuedRequest,
     Refund,
@@ -27,7 +28,7 @@ from db.models import (
 from db.passwords import hash_password
 
 # Children before parents, so a reset never trips a foreign key.
-RESET_ORDER = (Message, Conversation, CaseNote, EscalationCase, Proposal, TicketAction,
+RESET_ORDER = (OutboxMail, Message, Conversation, CaseNote, EscalationCase, Proposal, TicketAction,
                QueuedRequest, Ticket, IdempotencyRecord, Replacement, Refund, OrderItem, Order,
                User)
 
