@@ -82,6 +82,21 @@ class ApiClient:
         return self._request("POST", f"/tickets/{int(ticket_id)}/feedback", json=body,
                              timeout=timeout)
 
+    # --- the Staff API: every change to a case goes through here ----------------------------
+
+    CASE_STEPS = frozenset({"assign", "reply", "note", "decision", "handback", "resolve",
+                            "close"})
+
+    def case_action(self, case_id: int, step: str, *, staff_id: int,
+                    timeout: float | None = None, **fields: Any) -> dict[str, Any]:
+        """POST /cases/{id}/{step} as `staff_id` (the signed-in member of staff): take or
+        assign, reply, note, decision (approve/deny), handback, resolve, close."""
+        if step not in self.CASE_STEPS:
+            raise ValueError(f"unknown case step {step!r}")
+        body = {"staff_id": staff_id, **{k: v for k, v in fields.items() if v is not None}}
+        return self._request("POST", f"/cases/{int(case_id)}/{step}", json=body,
+                             timeout=timeout)
+
     def health(self, timeout: float | None = None) -> dict[str, Any]:
         return self._request("GET", "/health", timeout=timeout)
 

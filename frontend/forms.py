@@ -98,12 +98,53 @@ class FeedbackForm(FlaskForm):
 
 
 class SettleCaseForm(FlaskForm):
+    """Resolve or close a case (POST /cases/{id}/resolve or /close); the customer reads the
+    note on their ticket."""
+
     outcome = RadioField("Outcome", choices=[("resolved", "Resolved"), ("closed", "Closed")],
                          default="resolved", validators=[InputRequired("Choose an outcome.")])
     note = TextAreaField("Note for the record", filters=[_strip], validators=[
         DataRequired("Add a note: what was done, or why the case is closed."),
         Length(max=2000)])
     submit = SubmitField("Save")
+
+
+class AssignCaseForm(FlaskForm):
+    """Take the case (no assignee: the signed-in person) or give it to another member of staff."""
+
+    assignee = SelectField("Assign to", choices=[], validate_choice=True)
+    submit = SubmitField("Assign")
+
+
+class StaffReplyForm(FlaskForm):
+    message = TextAreaField("Reply to the customer", filters=[_strip], validators=[
+        DataRequired("Write a reply first."),
+        Length(max=MAX_INPUT_CHARS, message=f"Please keep it under {MAX_INPUT_CHARS} characters.")])
+    submit = SubmitField("Send reply")
+
+
+class CaseNoteForm(FlaskForm):
+    body = TextAreaField("Internal note", filters=[_strip], validators=[
+        DataRequired("Write the note first."), Length(max=MAX_INPUT_CHARS)])
+    submit = SubmitField("Add note")
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField("Decision", choices=[("approve", "Approve the refund"),
+                                               ("deny", "Deny it")],
+                          validators=[InputRequired("Choose approve or deny.")])
+    reason = TextAreaField("Reason", filters=[_strip], validators=[Length(max=2000)])
+    submit = SubmitField("Record decision")
+
+    def validate_reason(self, field):
+        if self.decision.data == "deny" and not field.data:
+            raise ValidationError("Give the reason: the customer reads it.")
+
+
+class HandBackForm(FlaskForm):
+    """Nothing to fill in, but CSRF-protected like every form."""
+
+    submit = SubmitField("Hand back to the assistant")
 
 
 class PolicyUploadForm(FlaskForm):

@@ -1,20 +1,37 @@
-"""The staff escalation queue: cases, their context, and resolving or closing them."""
+"""The staff queue and case pages: what they read, straight from the database.
+
+Reads only. Every change to a case — take, reply, note, approve/deny, hand back, resolve,
+close — goes through the API's Staff API (frontend/api_client.py), which alone runs tools:
+the portal never moves money itself.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from audit.audit_log import AuditLog
+from db import case_lifecycle
 from db.engine import transaction
-from db.models import EscalationCase, Message, Order, Ticket, User, utcnow
+from db.models import CaseNote, EscalationCase, Message, Order, Ticket, User, utcnow
 
-CASE_STATUSES = ("open", "resolved", "closed")
-# What a case's outcome does to its ticket.
-TICKET_STATUS_FOR = {"resolved": "resolved", "closed": "closed"}
+# Queue filters: `waiting` (open or with a person) is what a team works through.
+FILTERS = ("waiting", "mine", "open", "with_agent", "resolved", "closed", "all")
+CASE_STATUSES = FILTERS  # the names the queue accepts (kept for older callers)
+
+
+@dataclass
+class QueueRow:
+    case: EscalationCase
+    customer_name: str
+    customer_email: str
+    assignee: str | None
+    overdue: bool
+    awaiting_decision: bool
 
 
 @dataclass
@@ -24,28 +41,60 @@ class CaseView:
     ticket: Ticket | None = None
     order: Order | None = None
     transcript: list[Message] = field(default_factory=list)
+    notes: list[tuple[CaseNote, str | None]] = field(default_factory=list)
     audit: list[dict] = field(default_factory=list)
+    assignee: User | None = None
+    decided_by: User | None = None
+    staff: list[User] = field(default_factory=list)
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def overdue(self) -> bool:
+        return case_lifecycle.overdue(self.case, self.now)
+
+    @property
+    def awaiting_decision(self) -> bool:
+        return case_lifecycle.awaiting_decision(self.case)
+
+    @property
+    def active(self) -> bool:
+        return self.case.status in case_lifecycle.ACTIVE
 
 
-def list_cases(factory: sessionmaker[Session], status: str = "open") -> list[tuple]:
-    """(case, customer name, customer email), high priority and oldest first for open cases."""
-    priority_rank = sql_case((EscalationCase.priority == "high", 0), else_=1)
-    query = select(EscalationCase, User.name, User.email).join(
-        User, User.id == EscalationCase.user_id)
-    if status in CASE_STATUSES:
+def list_cases(factory: sessionmaker[Session], status: str = "waiting",
+               staff_id: int | None = None) -> list[QueueRow]:
+    """Waiting cases by the time their first answer is due (overdue first, then soonest);
+    finished ones newest first."""
+    now = utcnow()
+    active = sql_case((EscalationCase.status.in_(case_lifecycle.ACTIVE), 0), else_=1)
+    no_due = sql_case((EscalationCase.due_at.is_(None), 1), else_=0)
+    query = select(EscalationCase).order_by(active, no_due, EscalationCase.due_at,
+                                            EscalationCase.created_at.desc(), EscalationCase.id)
+    if status in ("waiting", "mine"):
+        query = query.where(EscalationCase.status.in_(case_lifecycle.ACTIVE))
+    if status == "mine":
+        query = query.where(EscalationCase.assigned_to == staff_id)
+    elif status in ("open", "with_agent", "resolved", "closed"):
         query = query.where(EscalationCase.status == status)
-    if status == "open":
-        query = query.order_by(priority_rank, EscalationCase.created_at, EscalationCase.id)
-    else:
-        query = query.order_by(EscalationCase.created_at.desc(), EscalationCase.id.desc())
     with transaction(factory) as session:
-        return [tuple(row) for row in session.execute(query)]
+        cases = list(session.scalars(query))
+        ids = {c.user_id for c in cases} | {c.assigned_to for c in cases if c.assigned_to}
+        people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    return [QueueRow(c, people[c.user_id].name, people[c.user_id].email,
+                     people[c.assigned_to].name if c.assigned_to in people else None,
+                     case_lifecycle.overdue(c, now), case_lifecycle.awaiting_decision(c))
+            for c in cases]
+
+
+def exists(factory: sessionmaker[Session], case_id: int) -> bool:
+    with transaction(factory) as session:
+        return 0 < case_id < 2**31 and session.get(EscalationCase, case_id) is not None
 
 
 def count_open(factory: sessionmaker[Session]) -> int:
     with transaction(factory) as session:
         return session.scalar(select(func.count()).select_from(EscalationCase)
-                              .where(EscalationCase.status == "open"))
+                              .where(EscalationCase.status.in_(case_lifecycle.ACTIVE)))
 
 
 def case_view(factory: sessionmaker[Session], audit: AuditLog, case_id: int) -> CaseView | None:
@@ -63,38 +112,38 @@ def case_view(factory: sessionmaker[Session], audit: AuditLog, case_id: int) -> 
             view.transcript = list(session.scalars(
                 select(Message).where(Message.conversation_id == view.ticket.conversation_id)
                 .order_by(Message.id)))
+        people = {u.id: u for u in session.scalars(select(User).where(User.role == "staff")
+                                                   .order_by(User.name))}
+        view.staff = list(people.values())
+        view.assignee = people.get(case.assigned_to)
+        view.decided_by = people.get(case.decided_by)
+        view.notes = [(n, people[n.author_id].name if n.author_id in people else None)
+                      for n in session.scalars(select(CaseNote).where(CaseNote.case_id == case.id)
+                                               .order_by(CaseNote.id))]
     if case.ticket_id is not None:
         view.audit = audit.read(ticket_id=case.ticket_id)
     return view
 
 
-class CaseAlreadyHandled(Exception):
-    pass
+@dataclass(frozen=True)
+class CustomerNotice:
+    """What the customer's ticket page says about the person handling it (never the notes)."""
+
+    status: str
+    priority: str
+    due_at: datetime | None
+    person: str | None
+    resolution_note: str | None
+    handed_back: bool
 
 
-def settle_case(factory: sessionmaker[Session], audit: AuditLog, case_id: int, outcome: str,
-                note: str, staff_id: int) -> EscalationCase | None:
-    """Resolve or close an open case with a note; its ticket follows. None if no such case."""
-    if outcome not in TICKET_STATUS_FOR:
-        raise ValueError(f"unknown outcome {outcome!r}")
+def customer_notice(factory: sessionmaker[Session], ticket_id: int) -> CustomerNotice | None:
     with transaction(factory) as session:
-        case = session.get(EscalationCase, case_id, with_for_update=True)
+        case = session.scalar(select(EscalationCase).where(EscalationCase.ticket_id == ticket_id)
+                              .order_by(EscalationCase.id.desc()).limit(1))
         if case is None:
             return None
-        if case.status != "open":
-            raise CaseAlreadyHandled(case.status)
-        case.status = outcome
-        case.resolution_note = note.strip()
-        case.resolved_at = utcnow()
-        case.resolved_by = staff_id
-        if case.ticket_id is not None:
-            ticket = session.get(Ticket, case.ticket_id)
-            if ticket is not None:
-                ticket.status = TICKET_STATUS_FOR[outcome]
-    # A person acted on the customer's case: that belongs in the audit trail too.
-    audit.write(user_id=case.user_id, ticket_id=case.ticket_id, tool="staff_settle_case",
-                order_id=case.order_id, outcome="success",
-                reason=f"Case #{case.id} {outcome} by staff",
-                details={"case_id": case.id, "staff_user_id": staff_id, "status": outcome,
-                         "note": case.resolution_note})
-    return case
+        person = session.get(User, case.assigned_to) if case.assigned_to else None
+        first = person.name.split()[0] if person and person.name.split() else None
+        return CustomerNotice(case.status, case.priority, case.due_at, first,
+                              case.resolution_note, case.handed_back_at is not None)

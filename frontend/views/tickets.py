@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from frontend.api_client import ApiError, ApiUnavailable
 from frontend.forms import FeedbackForm, OfferForm, ReplyForm, RequestForm
-from frontend.services import offers, queue, support
+from frontend.services import escalations, offers, queue, support
 from frontend.services import tickets as ticket_service
 from frontend.services.orders import order_choices
 from frontend.state import get_state
@@ -89,7 +89,7 @@ def _render_ticket(ticket, reply_form=None, feedback_form=None, status=200):
         transcript=ticket_service.transcript(state.factory, ticket.conversation_id),
         siblings=ticket_service.conversation_tickets(state.factory, current_user.id,
                                                      ticket.conversation_id),
-        escalation=ticket_service.escalation_for_ticket(state.factory, ticket.id),
+        escalation=escalations.customer_notice(state.factory, ticket.id),
         offer=offers.open_offer(state.factory, current_user.id, ticket),
         offer_form=OfferForm(formdata=None),
         actions=ticket_service.actions(state.factory, ticket.id),

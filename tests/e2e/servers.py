@@ -25,6 +25,7 @@ from werkzeug.serving import make_server
 
 from config import ROOT
 from db.models import utcnow
+from tests.e2e.mailbox import Mailbox
 
 API_KEY = "e2e-service-key"
 SECRET = "e2e-portal-secret"
@@ -43,8 +44,18 @@ CUSTOMERS = {
     "timeout": {"id": 18, "name": "Iris Novak", "email": "iris@shop.test", "order": "5801"},
     "decline": {"id": 19, "name": "Jon Berg", "email": "jon@shop.test", "order": "5901",
                 "status": "pending"},
+    # People in the loop (tests/frontend/test_staff_actions.py, tests/e2e/test_staff_journey.py)
+    "staff_flow": {"id": 20, "name": "Kai Lund", "email": "kai@shop.test", "order": "6001"},
+    "approve": {"id": 21, "name": "Lena Vogel", "email": "lena@shop.test", "order": "6101",
+                "total": 649.00},
+    "deny": {"id": 22, "name": "Mo Salah", "email": "mo@shop.test", "order": "6201",
+             "total": 720.00},
+    "handback": {"id": 23, "name": "Nina Park", "email": "nina@shop.test", "order": "6301"},
+    "journey": {"id": 24, "name": "Omar Haddad", "email": "omar@shop.test", "order": "6401",
+                "total": 649.00},
 }
-_ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL")
+_ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL", "SMTP_USER",
+             "SMTP_PASSWORD")
 
 
 def free_port() -> int:
@@ -62,7 +73,7 @@ def fixture() -> dict:
              for c in CUSTOMERS.values()] + [STAFF]
     orders = []
     for i, c in enumerate(CUSTOMERS.values()):
-        price = 40.00 + i * 5
+        price = c.get("total", 40.00 + i * 5)
         order = {"id": c["order"], "user_id": c["id"], "status": c.get("status", "delivered"),
                  "total": price, "ordered_at": _iso(8),
                  "items": [{"sku": f"SKU-{c['order']}", "name": "Desk lamp", "qty": 1,
@@ -83,6 +94,8 @@ class ApiStack:
     policies_dir: Path
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    # The API sends customers' e-mail here (a real SMTP server on loopback).
+    mailbox: Mailbox | None = None
 
     def portal_config(self, **extra) -> dict:
         return {"database_url": self.database_url, "api_url": self.url,
@@ -91,6 +104,8 @@ class ApiStack:
                 **extra}
 
     def stop(self) -> None:
+        if self.mailbox is not None:
+            self.mailbox.stop()
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -106,6 +121,10 @@ def _env(stack: ApiStack) -> dict:
                AUDIT_LOG_PATH=str(stack.audit_log_path), POLICIES_DIR=str(stack.policies_dir),
                INDEX_DIR=str(stack.root / "index"), HF_HUB_OFFLINE="1",
                TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(ROOT))
+    if stack.mailbox is not None:
+        env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(stack.mailbox.port),
+                   SMTP_STARTTLS="false", MAIL_POLL_SECONDS="0.3",
+                   MAIL_RETRY_BASE_SECONDS="0.5", PORTAL_URL="http://portal.test")
     return env
 
 
@@ -113,7 +132,7 @@ def start_api(root: Path, startup_timeout: float = 240.0) -> ApiStack:
     root.mkdir(parents=True, exist_ok=True)
     stack = ApiStack(url="", root=root, database_url=f"sqlite:///{root / 'shop.db'}",
                      audit_log_path=root / "audit.jsonl", policies_dir=root / "policies",
-                     log_path=root / "api.log")
+                     log_path=root / "api.log", mailbox=Mailbox().start())
     shutil.copytree(ROOT / "policies", stack.policies_dir)
     seed = root / "seed.json"
     seed.write_text(json.dumps(fixture()), encoding="utf-8")

@@ -1,14 +1,18 @@
-"""Staff: the escalation queue, a case with its transcript and audit trail, resolving and
-closing, and the dashboard."""
+"""Staff pages read from the database (the agent service is down in these tests): the queue
+by due time with overdue cases marked, a case with its transcript, notes and audit trail,
+form checks, and the dashboard. Every change goes through the API: with the API down nothing
+changes (the changes themselves are in test_staff_actions.py, against the real API)."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 
 from audit.audit_log import AuditLog
+from db.models import utcnow
 from tests.frontend.conftest import (
     ANA_CASE,
     ANA_TICKET,
@@ -27,28 +31,61 @@ def staff(auth):
 
 
 def _rows(page: str) -> list[str]:
-    return re.findall(r'<tr data-case-id="(\d+)">', page)
+    return re.findall(r'<tr data-case-id="(\d+)"', page)
 
 
-def test_queue_lists_open_cases_high_priority_first(client, staff):
+def test_queue_lists_waiting_cases(client, staff):
     page = text_of(client.get("/staff/"))
     assert _rows(page) == [str(BEN_CASE), str(ANA_CASE)]
     ben = re.search(rf'<tr data-case-id="{BEN_CASE}">.*?</tr>', page, re.S).group(0)
     for expected in ("Ben Carter", "ben@example.com", "#2001", "Fraud", "R2b fraud limit reached",
-                     'data-status="high">High</span>', f"ticket #{BEN_TICKET}"):
+                     'data-status="high">High</span>', f"ticket #{BEN_TICKET}",
+                     "Needs a decision"):
         assert expected in ben
 
 
+def test_queue_is_sorted_by_due_time_and_marks_overdue_cases(client, staff, factory):
+    now = utcnow()
+    db_execute(factory, "UPDATE escalations SET due_at = :d WHERE id = :i",
+               d=now - timedelta(hours=1), i=ANA_CASE)
+    db_execute(factory, "UPDATE escalations SET due_at = :d WHERE id = :i",
+               d=now + timedelta(hours=3), i=BEN_CASE)
+    page = text_of(client.get("/staff/"))
+    assert _rows(page) == [str(ANA_CASE), str(BEN_CASE)]
+    assert re.search(rf'<tr data-case-id="{ANA_CASE}" class="table-danger" data-overdue="true">',
+                     page)
+    assert f'<tr data-case-id="{BEN_CASE}">' in page
+    ana = re.search(rf'data-case-id="{ANA_CASE}".*?</tr>', page, re.S).group(0)
+    assert "Overdue" in ana
+    case_page = text_of(client.get(f"/staff/cases/{ANA_CASE}"))
+    assert 'data-testid="overdue"' in case_page and "Nobody has taken this case yet." in case_page
+    db_execute(factory, "UPDATE escalations SET first_response_at = :d WHERE id = :i", d=now,
+               i=ANA_CASE)  # answered: no longer overdue
+    assert 'data-overdue="true"' not in text_of(client.get("/staff/"))
+
+
 @pytest.mark.parametrize("status,expected", [("closed", [OLD_CASE]), ("resolved", []),
-                                             ("all", [BEN_CASE, ANA_CASE, OLD_CASE])])
+                                             ("all", [BEN_CASE, ANA_CASE, OLD_CASE]),
+                                             ("open", [BEN_CASE, ANA_CASE]), ("mine", []),
+                                             ("bogus", [BEN_CASE, ANA_CASE])])
 def test_queue_filters(client, staff, status, expected):
     page = text_of(client.get(f"/staff/?status={status}"))
     assert _rows(page) == [str(i) for i in expected]
     if not expected:
-        assert "No resolved cases" in page
+        assert "No cases here" in page
 
 
-def test_case_page_shows_customer_order_transcript_and_audit_events(client, staff):
+def test_mine_lists_the_cases_the_signed_in_person_has(client, staff, factory):
+    db_execute(factory, "UPDATE escalations SET status = 'with_agent', assigned_to = 9 "
+                        "WHERE id = :i", i=ANA_CASE)
+    assert _rows(text_of(client.get("/staff/?status=mine"))) == [str(ANA_CASE)]
+
+
+def test_case_page_shows_customer_order_transcript_notes_audit_and_actions(client, staff,
+                                                                          factory):
+    db_execute(factory, "INSERT INTO case_notes (case_id, author_id, body, internal, created_at) "
+                        "VALUES (:c, 9, 'Checked the account history', 1, CURRENT_TIMESTAMP)",
+               c=BEN_CASE)
     page = text_of(client.get(f"/staff/cases/{BEN_CASE}"))
     assert 'data-testid="case-customer">Ben Carter</p>' in page
     assert "Order #2001" in page and "$89.99" in page and "Glass blender" in page
@@ -58,59 +95,53 @@ def test_case_page_shows_customer_order_transcript_and_audit_events(client, staf
                       page, re.S).group(0)
     assert "<code>issue_refund</code>" in audit and "R2b fraud limit reached" in audit
     assert "R2 refund" not in audit  # only this ticket's events
-    assert 'action="/staff/cases/1/settle"' in page
+    notes = re.search(r'data-testid="case-notes">.*?</ul>', page, re.S).group(0)
+    assert "Checked the account history" in notes and "Sam Support" in notes
+    for action in ("assign", "reply", "note", "decision", "handback", "settle"):
+        assert f'action="/staff/cases/{BEN_CASE}/{action}"' in page
+    assert 'data-testid="decision-panel"' in page  # a fraud review waits for a decision
 
 
-@pytest.mark.parametrize("outcome", ["resolved", "closed"])
-def test_settling_a_case_updates_case_and_ticket_and_is_audited(client, staff, factory, shop,
-                                                                outcome):
-    response = staff.post(f"/staff/cases/{BEN_CASE}/settle",
-                          {"outcome": outcome, "note": "Approved after review; refund sent."})
-    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
-    [(status, note, resolved_at, resolved_by)] = db_execute(
-        factory, "SELECT status, resolution_note, resolved_at, resolved_by FROM escalations "
-                 "WHERE id = :i", i=BEN_CASE)
-    assert (status, note) == (outcome, "Approved after review; refund sent.") and resolved_at
-    assert resolved_by == 9
-    assert db_execute(factory, "SELECT status FROM tickets WHERE id = :i", i=BEN_TICKET) == [
-        (outcome,)]
-    [event] = AuditLog(shop / "audit.jsonl").read(tool="staff_settle_case")
-    assert event["ticket_id"] == BEN_TICKET and event["details"]["staff_user_id"] == 9
-    queue = text_of(client.get("/staff/"))
-    assert f"Case #{BEN_CASE} marked {outcome}" in queue and _rows(queue) == [str(ANA_CASE)]
-    case_page = text_of(client.get(f"/staff/cases/{BEN_CASE}"))
-    assert "Approved after review; refund sent." in case_page and "/settle" not in case_page
+def test_a_finished_case_shows_its_note_and_no_actions(client, staff):
+    page = text_of(client.get(f"/staff/cases/{OLD_CASE}"))
+    assert "Customer withdrew" in page and 'data-testid="case-actions"' not in page
+    assert "/settle" not in page
 
 
-def test_the_customer_sees_the_staff_note(client, staff, auth):
-    staff.post(f"/staff/cases/{ANA_CASE}/settle",
-               {"outcome": "resolved", "note": "We sent a replacement keyboard."})
-    auth.logout()
-    auth.login("ana@example.com")
-    page = text_of(client.get(f"/tickets/{ANA_TICKET}"))
-    assert "Our support team has resolved your case" in page
-    assert "We sent a replacement keyboard." in page
-
-
-def test_settling_needs_a_note(client, staff, factory):
-    response = staff.post(f"/staff/cases/{BEN_CASE}/settle", {"outcome": "resolved", "note": " "})
-    assert response.status_code == 400 and "Add a note" in text_of(response)
+@pytest.mark.parametrize("path,data,message", [
+    ("settle", {"outcome": "resolved", "note": " "}, "Add a note"),
+    ("reply", {"message": ""}, "Write a reply first."),
+    ("note", {"body": ""}, "Write the note first."),
+    ("decision", {"decision": "deny", "reason": ""}, "Give the reason"),
+    ("decision", {}, "Choose approve or deny."),
+])
+def test_forms_are_checked_before_anything_is_sent(client, staff, factory, path, data, message):
+    response = staff.post(f"/staff/cases/{BEN_CASE}/{path}", data)
+    assert response.status_code == 400 and message in text_of(response)
     assert db_execute(factory, "SELECT status FROM escalations WHERE id = :i", i=BEN_CASE) == [
         ("open",)]
 
 
-def test_an_already_settled_case_is_left_alone(client, staff, factory):
-    response = staff.post(f"/staff/cases/{OLD_CASE}/settle",
-                          {"outcome": "resolved", "note": "Reopening by mistake"})
-    assert response.headers["Location"] == f"/staff/cases/{OLD_CASE}"
-    assert "already closed" in text_of(client.get(response.headers["Location"]))
-    assert db_execute(factory, "SELECT status, resolution_note FROM escalations WHERE id = :i",
-                      i=OLD_CASE) == [("closed", "Customer withdrew")]
+@pytest.mark.parametrize("path,data", [
+    ("settle", {"outcome": "resolved", "note": "Approved the refund"}),
+    ("assign", {}), ("reply", {"message": "Hello"}), ("handback", {}),
+    ("decision", {"decision": "approve", "reason": ""}),
+])
+def test_with_the_api_down_nothing_changes(client, staff, factory, shop, path, data):
+    response = staff.post(f"/staff/cases/{BEN_CASE}/{path}", data)
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "nothing was changed" in page
+    assert db_execute(factory, "SELECT status, resolution_note, decision FROM escalations "
+                               "WHERE id = :i", i=BEN_CASE) == [("open", None, None)]
+    assert db_execute(factory, "SELECT count(*) FROM refunds WHERE order_id = '2001'") == [(1,)]
+    assert AuditLog(shop / "audit.jsonl").read(tool="case_" + path) == []
 
 
-def test_settling_a_missing_case_is_404(staff):
-    assert staff.post("/staff/cases/999/settle", {"outcome": "closed", "note": "x"}
-                      ).status_code == 404
+@pytest.mark.parametrize("path", ["settle", "assign", "reply", "note", "decision", "handback"])
+def test_acting_on_a_missing_case_is_404(staff, path):
+    data = {"outcome": "closed", "note": "x", "message": "x", "body": "x", "decision": "approve"}
+    assert staff.post(f"/staff/cases/999/{path}", data).status_code == 404
 
 
 def _kpi(page: str, testid: str) -> str:
