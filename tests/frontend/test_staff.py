@@ -178,3 +178,34 @@ def test_dashboard_counts_tickets_in_the_database(client, staff, factory):
     desc = re.search(r'<desc id="chart-d\d+">([^<]*)</desc>', page).group(1)
     assert json.dumps(desc)  # a plain-text description of the chart for screen readers
     assert desc == "Refund: 2, Other: 1"
+
+
+def test_dashboard_numbers_for_the_people_in_the_loop(client, staff, factory):
+    now = utcnow()
+    db_execute(factory, "INSERT INTO tickets (user_id, status, user_input, intent, mode, "
+                        "result_status, satisfied, created_at, updated_at) VALUES (3, 'resolved', "
+                        "'where is it', 'status', 'llm', 'success', 1, :n, :n)", n=now)
+    db_execute(factory, "UPDATE tickets SET satisfied = 0 WHERE id = :i", i=BEN_TICKET)
+    db_execute(factory, "UPDATE escalations SET first_response_at = :r, decision = 'approved' "
+                        "WHERE id = :i", r=now - timedelta(hours=1), i=BEN_CASE)  # 1 h to answer
+    db_execute(factory, "UPDATE escalations SET first_response_at = :r, decision = 'denied', "
+                        "created_at = :c WHERE id = :i", r=now, c=now - timedelta(hours=3),
+               i=ANA_CASE)  # 3 h to answer
+    db_execute(factory, "INSERT INTO outbox (message_id, user_id, kind, subject, body, "
+                        "created_at, attempts, next_attempt_at) VALUES ('<m1@x>', 1, 'reply', "
+                        "'s', 'b', :n, 2, :n)", n=now)
+    page = text_of(client.get("/staff/dashboard"))
+    # 3 answered tickets: the new one resolved by the assistant alone; Ana's and Ben's had cases
+    assert _kpi(page, "kpi-containment") == (
+        "Containment 33% 1 of 3 tickets resolved without a person")
+    assert _kpi(page, "kpi-first-response").startswith(
+        "First human response 2.0 h median over 2 cases")
+    assert _kpi(page, "kpi-decisions") == "Approvals vs denials 1 / 1 refunds that needed a person"
+    assert _kpi(page, "kpi-mail").startswith("E-mail waiting 1 oldest since")
+    person = re.search(r'data-testid="csat-person">.*?</table>', page, re.S).group(0)
+    assert re.search(r"with a person</td><td[^>]*>0%</td><td[^>]*>1<", person)
+    assert re.search(r"assistant only</td><td[^>]*>100%</td><td[^>]*>1<", person)
+    brain = re.search(r'data-testid="csat-mode">.*?</table>', page, re.S).group(0)
+    assert "llm" in brain and "offline" in brain
+    intent = re.search(r'data-testid="csat-intent">.*?</table>', page, re.S).group(0)
+    assert "Order status" in intent and "Refund" in intent
