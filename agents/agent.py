@@ -14,10 +14,13 @@ from dataclasses import dataclass, replace
 from agents import entities, records
 from agents.confirmation import answer_to_offer
 from agents.dialogue import Dialogue, read_in_context, remember
+from agents.language import foreign_language, says_yes
 from agents.offline_brain import Outcome, continue_pending, decide
+from agents.refund_tracking import asks_about_refund, tracking_outcome
 from agents.replies import compose, excerpt, handoff_summary, plain
 from agents.several_requests import decide_many
-from agents.shop_view import customer_orders
+from agents.shop_view import customer_orders, item_words
+from agents.spelling import normalise
 from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding, courtesy_only
 from audit.redact import redact
 from config import Settings
@@ -107,9 +110,11 @@ class SupportAgent:
         turn = records.start_turn(self.session_factory, user_id, text, conversation_id, ticket_id)
         if turn.ticket_status == "with_agent":
             return self._to_the_person(turn)
-        u = self.nlu.understand(text)
+        orders = customer_orders(self.session_factory, user_id)
+        u = self.nlu.understand(normalise(text, item_words(orders)))
         ctx = self._context(turn, u, request_id)
-        step = self._answer_offer(turn, u, ctx) or self._answer_message(turn, u, ctx)
+        step = (self._answer_offer(turn, u, ctx)
+                or self._answer_message(turn, u, ctx, orders))
         return self._finish(turn, u, step)
 
     def confirm(self, user_id: int, proposal_id: str, request_id: str | None = None) -> dict:
@@ -210,11 +215,11 @@ class SupportAgent:
             return self._declined(snapshot)
         return None
 
-    def _answer_message(self, turn: records.Turn, u: Understanding, ctx: ToolContext) -> _Step:
+    def _answer_message(self, turn: records.Turn, u: Understanding, ctx: ToolContext,
+                        orders: list) -> _Step:
         history = turn.state.get("history", [])[-6:]
         pending = turn.state.get("pending")
         dialogue = Dialogue.from_state(turn.state)
-        orders = customer_orders(self.session_factory, turn.user_id)
         shop = {o.id: o for o in orders}
         request_text = None
         if pending and u.negative:
@@ -233,8 +238,22 @@ class SupportAgent:
                            "changed. What would you like me to do? I can help with refunds, "
                            "cancellations, replacements and order status.",
                 {"nothing_pending": True})))
-        else:
+        elif pending and pending.get("awaiting") == "person":
+            if u.wants_human or says_yes(u.text):
+                u.intent, u.confidence, u.wants_human = "escalate", 1.0, True
+                u.signals.append("accepted a person")
+                ctx.intent, ctx.confidence = u.intent, u.confidence
+                return _Step(decide(u, ctx, self.runner, shop), understanding=u,
+                             dialogue=dialogue)
+            pending = None
+        language = None if pending or u.wants_human else foreign_language(u.text)
+        if language:
+            return self._foreign(u, language, dialogue)
+        if not requests and "next request" not in u.signals:
             requests = read_in_context(u, orders, dialogue, pending)
+            if asks_about_refund(u.text) and not u.wants_human:
+                return _Step(tracking_outcome(u, orders, ctx.now), understanding=u,
+                             dialogue=dialogue)
         if pending:
             before = u.signals[:]
             u = continue_pending(u, pending, self.settings.min_action_confidence)
@@ -255,6 +274,17 @@ class SupportAgent:
                        else decide(u, ctx, self.runner, shop))
         return _Step(outcome, mode=mode, request_text=request_text, understanding=u,
                      dialogue=dialogue)
+
+    def _foreign(self, u: Understanding, language: str, dialogue: Dialogue) -> _Step:
+        """Never act on a message the brain cannot read: say so, and offer a person."""
+        outcome = Outcome("other", u.confidence, None, "none", ToolResult(
+            "success", f"Sorry — I can only read English, and your message looks like "
+                       f"{language}, so I haven't done anything with it. You can write to me in "
+                       "English, or reply “yes” and I'll pass your message to a person on our "
+                       "team.", {"foreign": language}),
+            pending={"intent": "escalate", "awaiting": "person", "confidence": 1.0,
+                     "order_id": None, "reason": None, "text": u.text[:500]})
+        return _Step(outcome, understanding=u, dialogue=dialogue)
 
     def _offer_again(self, snapshot: dict, ctx: ToolContext, expired: bool) -> _Step:
         """The yes came after the offer expired: check again now and make a fresh offer."""

@@ -23,6 +23,7 @@ CARRY = re.compile(r"(?i)(?:\btoo\b|\bas well\b|\bsame (?:for|with|goes for)\b|"
                    r"\bwhat about\b|\bhow about\b|^\s*(?:and|also|plus)\b|\bthe same\b)")
 NEXT = re.compile(r"(?i)\b(?:the other one|the other order|the other|next one|the next|"
                   r"the rest|the remaining|second one too)\b|^\s*(?:now )?next\b")
+NO_LONGER = re.compile(r"(?i)\b(?:don'?t|do not|no longer) (?:want|need)\b|changed my mind")
 OWN_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track|"
                      r"status|arriv|ship)\w*")
 
@@ -64,6 +65,14 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
           and CARRY.search(u.text) and not has_cue and u.intent not in ("escalate",)):
         u.intent, u.confidence = dialogue.last_intent, max(u.confidence, 0.85)
         u.signals.append("same as before")
+    elif (not pending and not has_cue and u.reason == "not_needed" and found.order_ids
+          and u.intent not in ("escalate", *ACTION_INTENTS) and NO_LONGER.search(u.text)):
+        # "don't want the wall clock anymore": cancel it if it hasn't shipped, else refund it.
+        status = next(o.status for o in orders if o.id == found.order_ids[0])
+        wanted = {"pending": "cancel", "processing": "cancel", "delivered": "refund"}.get(status)
+        if wanted:
+            u.intent, u.confidence = wanted, max(u.confidence, 0.7)
+            u.signals.append("no longer wanted")
     return []
 
 

@@ -65,7 +65,8 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     if answer is not None:  # policy question
         return f"{answer} {cite}".strip()
     if action == "none" and status == "success":
-        if result.details.get("already_done") or result.details.get("nothing_pending"):
+        if (result.details.get("already_done") or result.details.get("nothing_pending")
+                or result.details.get("refund_tracking") or result.details.get("foreign")):
             return reason
         if result.details.get("answer"):  # a question about an action, with this order's facts
             offer = {"refund": " Would you like me to refund it?",

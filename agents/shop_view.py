@@ -7,6 +7,7 @@ what may be done to an order is still the policy guard's call, inside the tools.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,3 +65,9 @@ def customer_orders(factory: sessionmaker[Session], user_id: int) -> list[OrderF
             RefundFact(refunds[o.id].amount_cents, refunds[o.id].created_at, refunds[o.id].kind)
             if o.id in refunds else None, o.id in replaced, o.replacement_for)
             for o in orders]
+
+
+def item_words(orders: list[OrderFact]) -> tuple[str, ...]:
+    """The words of the customer's item names ("jersey", "poles"), for spelling repairs."""
+    words = {w for o in orders for name in o.items for w in re.findall(r"[a-z]+", name.lower())}
+    return tuple(sorted(w for w in words if len(w) >= 4))

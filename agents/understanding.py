@@ -18,8 +18,9 @@ from agents.intent_model import IntentModel
 ACTION_INTENTS = ("refund", "cancel", "replacement")
 REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|cash back|reimburs\w*|my money|repay\w*|"
                           r"pay me back|credit (?:me|my card)|money returned|"
-                          r"(?:want|like|need) to (?:send (?:it|them) back|return (?:it|them|this|"
-                          r"these|the|my)))\b")
+                          r"(?:want|like|need|wanna) to (?:send (?:it|them|this|these|the \w+|my \w+) "
+                          r"back|give (?:it|them|this|these|the \w+(?: \w+)?|my \w+(?: \w+)?) back|"
+                          r"return (?:it|them|this|these|the|my))|send (?:it|them) back)\b")
 REPLACE_WORDS = re.compile(r"(?i)\b(?:replac\w*|new one|another one|exchange|swap|"
                            r"send (?:me )?(?:a )?(?:new|another|correct|right)|re-?send|"
                            r"right (?:one|size|item)|correct (?:one|size|item))\b")
@@ -47,7 +48,25 @@ POLITE_ACTION = re.compile(
 POLITE_INTENT = {"cancel": "cancel", "refund": "refund", "replace": "replacement",
                  "exchange": "replacement"}
 HEDGE = re.compile(r"(?i)\b(?:maybe|perhaps|might|thinking (?:about|of)|considering|"
-                   r"not sure|unsure|should i|wondering (?:if|whether)|in case|what if)\b")
+                   r"not sure|unsure|should i|wondering (?:if|whether)|in case|what if|"
+                   r"hypothetically|(?:if|once|when) (?:i|it|the|they|my|this)\b[^?]*\?)")
+# A request, not a question about how things work: what lets explicit action words overrule
+# a vague classifier reading ("I'd like to return my jersey" is no policy question).
+REQUEST_PHRASING = re.compile(r"(?i)\b(?:i(?:'d| would)? (?:like|want|need|wanna)|i'm (?:going|trying)"
+                              r" to|please|pls|plz|give me|get me|send me|i demand|just|"
+                              r"(?:can|could) (?:i|you)|let me|gonna)\b|^\s*(?:refund|cancel|"
+                              r"return|replace|exchange|swap|stop)\b")
+POLICY_WORDS = re.compile(r"(?i)\b(?:polic(?:y|ies)|rules?|terms|conditions|info(?:rmation)?|"
+                          r"details|know|explain|options?|process|procedure|how (?:do|does|can|"
+                          r"long|much)|what (?:is|are|happens)|fees?|deadline|allowed|situations?|"
+                          r"cases|circumstances|check|possible|eligib\w*|in which|in what|"
+                          r"account|subscription|newsletter|membership|plan|profile|freemium|"
+                          r"premium)\b")
+# "where is it", "still not here", "hasn't arrived": asking where an order is.
+WHERE_IS = re.compile(r"(?i)\b(?:where(?:'s| is| are)\b|still (?:not|isn'?t|hasn'?t|haven'?t) "
+                      r"(?:here|arrived|come|shipped|delivered)|(?:hasn'?t|haven'?t|not) "
+                      r"(?:arrived|come|shown up|been delivered)|when will\b[^?.!]{0,40}\b"
+                      r"(?:arrive|get here|ship|come)|track(?:ing)?\b|shipped yet|arrived yet)")
 # A question about how an action works ("what's the refund window for order 1042?", "would I
 # get a refund if I sent it back?") is not a request to act: R10 asks before doing anything.
 # Polite requests ("can I get a refund…?", "could you cancel…?") are not in this list.
@@ -83,7 +102,8 @@ AFFIRM = re.compile(r"(?i)^\s*(?:yes|yeah|yep|yup|y|sure|correct|right|confirm(?
 # "no" declines, but "no. 13101" / "no 13101" is an order number.
 DENY = re.compile(r"(?i)^\s*(?:(?:no|nope|nah)\b(?![\s.:#,;-]*#?\d)|never ?mind\b|cancel that\b|"
                   r"don'?t\b|stop\b|forget it\b)")
-CANCEL_WORDS = re.compile(r"(?i)\bcancel\w*")
+CANCEL_WORDS = re.compile(r"(?i)\bcancel\w*|\bstop (?:the|my)\b[^.?!]{0,30}\border\b|"
+                          r"\bcall off\b")
 ACTION_WORDS = {"refund": REFUND_WORDS, "cancel": CANCEL_WORDS, "replacement": REPLACE_WORDS}
 STATUS_WORDS = re.compile(r"(?i)\b(?:where|track\w*|status|arriv\w*|deliver\w*|ship\w*|when)\b")
 # Words that, with an order number, make a message that only names an order ("1105",
@@ -175,16 +195,27 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     human = entities.wants_human(text)
 
     refund_words, replace_words = asks_for(REFUND_WORDS, text), asks_for(REPLACE_WORDS, text)
+    cancel_words = asks_for(CANCEL_WORDS, text) and not NOT_A_REQUEST.search(text)
     asks_question = QUESTION_START.match(text) or text.rstrip().endswith("?")
-    # Explicit wording backs the classifier up (or corrects refund <-> replacement).
-    if intent in ("refund", "replacement") and refund_words and not replace_words \
-            and not asks_question:
+    # Explicit wording backs the classifier up, corrects refund <-> replacement, and wins over
+    # a vague reading ("I'd like to return my jersey" is not a policy question).
+    vague = (intent in ("other", "policy_question", "status") and not human
+             and REQUEST_PHRASING.search(text) and not POLICY_WORDS.search(text))
+    if (intent in ("refund", "replacement") or vague) and refund_words and not replace_words \
+            and not cancel_words and not asks_question:
         intent, confidence = "refund", max(probs.get("refund", 0), 0.75)
         signals.append("explicit refund wording")
-    elif intent in ("refund", "replacement") and replace_words and not refund_words \
-            and not asks_question:
+    elif (intent in ("refund", "replacement") or vague) and replace_words and not refund_words \
+            and not cancel_words and not asks_question:
         intent, confidence = "replacement", max(probs.get("replacement", 0), 0.75)
         signals.append("explicit replacement wording")
+    elif vague and cancel_words and not refund_words and not replace_words and not asks_question:
+        intent, confidence = "cancel", max(probs.get("cancel", 0), 0.75)
+        signals.append("explicit cancel wording")
+    elif (intent in ACTION_INTENTS or intent == "other") and WHERE_IS.search(text) \
+            and not (refund_words or replace_words or cancel_words):
+        intent, confidence = "status", max(probs.get("status", 0), 0.8)
+        signals.append("asks where it is")
 
     order_id = entities.extract_order_id(text) or lone_order_id(text)
     polite = POLITE_ACTION.match(text)

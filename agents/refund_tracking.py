@@ -1,0 +1,79 @@
+""""Did my refund go through?", "when do I get my money?": answered from the refunds table.
+
+The answer names the amount, the order, the day it was issued and where the money went,
+and how long banks take. Asking about a refund never starts one (and never trips the
+fraud review: a customer at the limit who asks where their money is gets an answer).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from agents.offline_brain import Outcome
+from agents.shop_view import OrderFact
+from agents.understanding import Understanding
+from db.money import fmt
+from tools.base import ToolResult
+
+ASKS_ABOUT_REFUND = re.compile(r"""(?ix)
+    \b(?:did|has|have|was|were|is|are)\b[^.?!]{0,40}\b(?:refund\w*|refnd\w*|money)\b[^.?!]{0,40}
+        \b(?:go(?:ne)?\ through|process\w*|issued|paid|done|sorted|sent|come\ through|arriv\w*|
+           complete\w*|back|out)\b
+  | \b(?:did|have)\ (?:you|u)\ (?:refund\w*|process\w*\ (?:my|the)\ refund|pa(?:id|y)\ me)\b
+  | \b(?:did|have)\ (?:you|u)\ (?:sen[dt]|get|issue\w*|sort\w*)\b[^.?!]{0,30}\b(?:refund|refnd|money)
+  | \b(?:did|have)\ i\ (?:get|got|receive\w*)\b[^.?!]{0,25}\b(?:money|refund)
+  | \bwhere(?:'s|s|\ is|\ are)\ (?:my|the)\b[^.?!]{0,20}\b(?:refund|money)
+  | \bwhen\ (?:do|will|can|would|should)\ i\ (?:get|receive|see|have)\b[^.?!]{0,30}
+        \b(?:money|refund|it\ back)
+  | \brefund\ (?:status|update)|\bstatus\ of\ (?:my|the)\ refund
+  | \bmoney\ for\ the\b[^.?!]{0,40}\bcancel\w*
+  | \b(?:refunds?|money|\$\d[\d.,]*)\b[^.?!]{0,40}\b(?:still\ not|not\ yet|isn'?t|hasn'?t)\b[^.?!]{0,25}
+        \b(?:on\ my|in\ my|show\w*|arriv\w*|appear\w*|through)
+  | \b(?:don'?t|do\ not|can'?t|cannot)\ (?:yet\ )?see\b[^.?!]{0,30}(?:\$|refund|money|on\ my)
+  | \brefunds?\b[^.?!]{0,30}\bboth\ done\b
+  | \b(?:were|are)\ (?:both|they|my\ refunds)\ done\b
+""")
+TIMING = ("Banks usually take 5-10 business days to show a refund on your statement; if it "
+          "isn't there after 10 business days, reply here and we'll trace the payment.")
+
+
+def asks_about_refund(text: str) -> bool:
+    return bool(ASKS_ABOUT_REFUND.search(text))
+
+
+def _line(o: OrderFact) -> str:
+    what = "cancellation refund" if o.refund.kind == "cancellation" else "refund"
+    return (f"Your {what} of {fmt(o.refund.amount_cents)} for order #{o.id} ({o.label}) was "
+            f"issued on {o.refund.created_at:%-d %b %Y} to your original payment method.")
+
+
+def tracking_outcome(u: Understanding, orders: list[OrderFact], now: datetime) -> Outcome:
+    named = [o for o in orders if o.id == u.order_id] or [
+        o for o in orders if o.id in u.candidates]
+    refunded = [o for o in orders if o.refund is not None]
+    if named:
+        with_refund = [o for o in named if o.refund is not None]
+        lines = [_line(o) for o in with_refund]
+        lines += [f"I can't see a refund for order #{o.id} ({o.label}) yet — it is {o.status}."
+                  for o in named if o.refund is None]
+        shown = with_refund
+    else:
+        recent = [o for o in refunded if o.refund.created_at >= now - timedelta(days=90)]
+        shown = sorted(recent or refunded, key=lambda o: o.refund.created_at, reverse=True)[:3]
+        if shown:
+            lines = [_line(o) for o in shown]
+        elif orders:
+            lines = ["I can't see any refunds on your account yet. If you'd like one, tell me "
+                     "which order and I'll check whether it qualifies."]
+        else:
+            lines = ["I can't see any orders or refunds on your account."]
+    if shown:
+        lines.append(TIMING)
+    focus = (shown[0].id if shown else named[0].id if named else None)
+    return Outcome("status", max(u.confidence, 0.8), focus, "none", ToolResult(
+        "success", " ".join(lines), {"refund_tracking": True,
+                                     "refunds": [{"order_id": o.id, "amount": o.refund.amount_cents / 100,
+                                                  "kind": o.refund.kind,
+                                                  "created_at": o.refund.created_at.date().isoformat()}
+                                                 for o in shown]}, order_id=focus))
