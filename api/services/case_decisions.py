@@ -12,6 +12,11 @@ Approve, in three steps:
 If the tool could not run at all (`error`: the database was busy), step 1 is undone and the
 API answers 503, so the decision can be made again. Deny is one step: the reason is recorded
 and the customer reads it in the conversation, on the ticket and by e-mail.
+
+Known gap: a process that dies between steps 1 and 3 leaves an approval with no
+`decision_result` (the refund may or may not have run: its audit record says which). A second
+decision is still a 409 there, so a person checks the audit trail; re-running step 2
+automatically would race a slow first run.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import ticket_lifecycle
 from db.engine import transaction
-from db.models import EscalationCase, Message, QueuedRequest, Ticket, TicketAction, utcnow
+from db.models import Message, QueuedRequest, Ticket, TicketAction, utcnow
 
 
 def list_for_user(factory: sessionmaker[Session], user_id: int) -> list[Ticket]:
@@ -49,12 +49,6 @@ def actions(factory: sessionmaker[Session], ticket_id: int) -> list[TicketAction
     with transaction(factory) as session:
         return list(session.scalars(select(TicketAction).where(TicketAction.ticket_id == ticket_id)
                                     .order_by(TicketAction.id)))
-
-
-def escalation_for_ticket(factory: sessionmaker[Session], ticket_id: int) -> EscalationCase | None:
-    with transaction(factory) as session:
-        return session.scalar(select(EscalationCase).where(EscalationCase.ticket_id == ticket_id)
-                              .order_by(EscalationCase.id.desc()).limit(1))
 
 
 def create_queued(factory: sessionmaker[Session], user_id: int, text: str,
