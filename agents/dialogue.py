@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from agents.order_linking import Link, link
 from agents.requests import Request, split
 from agents.shop_view import OrderFact
-from agents.understanding import ACTION_INTENTS, Understanding
+from agents.understanding import ACTION_INTENTS, WHERE_IS, Understanding
 
 ORDER_INTENTS = (*ACTION_INTENTS, "status")
 # "and 31302 too", "same for the beanie", "what about the blanket?", "and the lights?"
@@ -65,6 +65,11 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
           and CARRY.search(u.text) and not has_cue and u.intent not in ("escalate",)):
         u.intent, u.confidence = dialogue.last_intent, max(u.confidence, 0.85)
         u.signals.append("same as before")
+    elif (not pending and found.order_ids and u.intent in ("policy_question", "other")
+          and WHERE_IS.search(u.text)):
+        # "have the trekking poles shipped yet?" is about that order, not about shipping rules.
+        u.intent, u.confidence = "status", max(u.confidence, 0.8)
+        u.signals.append("asks where it is")
     elif (not pending and not has_cue and u.reason == "not_needed" and found.order_ids
           and u.intent not in ("escalate", *ACTION_INTENTS) and NO_LONGER.search(u.text)):
         # "don't want the wall clock anymore": cancel it if it hasn't shipped, else refund it.

@@ -58,7 +58,10 @@ REASONS: dict[str, tuple[str, ...]] = {
         r"stopped working", r"not working", r"won'?t (?:turn|switch|power|start|charge|boot|work)",
         r"faulty", r"defect(?:ive)?", r"malfunction\w*", r"dead on arrival", r"\bdoa\b",
         r"will not (?:turn|switch|power|start|charge)", r"keeps (?:crashing|turning off|dying)",
-        r"no power", r"(?:is|it'?s) dead\b", r"glitch\w*", r"buggy"),
+        r"no power", r"(?:is|it'?s) dead\b", r"glitch\w*", r"buggy",
+        r"(?:won'?t|doesn'?t|does not|will not|can'?t) (?:hold|keep) (?:a |its |the )?charge",
+        r"battery (?:dies|drains|is dead)", r"double[- ]click\w*", r"keeps (?:disconnecting|"
+        r"freezing|restarting)", r"(?:is|it'?s) (?:broken|faulty) inside"),
     "late": (
         r"\blate\b", r"took (?:forever|too long|ages)", r"too late", r"still (?:not|hasn'?t) "
         r"(?:here|arrived|come|shown)", r"never (?:arrived|came|showed)", r"delayed", r"overdue",

@@ -6,9 +6,15 @@ the policy guard's call, inside the tool.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from agents.understanding import ACTION_INTENTS, STATUS_WORDS, Understanding
+from agents.understanding import (
+    ACTION_INTENTS,
+    ACTION_WORDS,
+    STATUS_WORDS,
+    Understanding,
+    asks_for,
+)
 from db.money import fmt
 from tools import policy_guard as guard
 from tools.base import ToolContext, ToolResult
@@ -66,8 +72,18 @@ def _unsure(u: Understanding, ctx: ToolContext, shop: dict) -> Outcome:
                    pending=_pending(u, "confirm"))
 
 
+FITTING_STATUS = {"refund": ("delivered",), "replacement": ("delivered",),
+                  "cancel": ("pending", "processing")}
+
+
 def _which_of(u: Understanding, ctx: ToolContext, runner: ToolRunner, shop: dict) -> Outcome:
-    """The words fit several orders equally ("my phone case"): ask which, listing only those."""
+    """The words fit several orders equally ("my phone case"): if only one of them is in a
+    state the action could apply to (the delivered kettle, not its replacement on the way),
+    that one; otherwise ask which, listing only those."""
+    fitting = [oid for oid in u.candidates
+               if oid in shop and shop[oid].status in FITTING_STATUS.get(u.intent, ())]
+    if len(fitting) == 1:
+        return decide(replace(u, order_id=fitting[0], candidates=[]), ctx, runner, shop)
     runner.invoke("find_orders", ctx, purpose=u.intent)
     choices = [f"#{oid} ({shop[oid].label}, {shop[oid].status}, {fmt(shop[oid].total_cents)})"
                for oid in u.candidates if oid in shop]
@@ -154,8 +170,10 @@ def continue_pending(u: Understanding, pending: dict | None, min_confidence: flo
         return u
     # A different, confident request overrides what we asked about; a bare "it's order 1042"
     # often reads as a status question, so status only overrides with status words.
+    # A different request overrides what we asked about only when its words say so: "the
+    # black one" may read as anything to the classifier, but it only says which order.
     new_action = (u.intent != wanted and u.confidence >= min_confidence
-                  and (u.intent in ACTION_INTENTS
+                  and ((u.intent in ACTION_INTENTS and asks_for(ACTION_WORDS[u.intent], u.text))
                        or (u.intent == "status" and STATUS_WORDS.search(u.text))))
     if awaiting == "confirm" and u.affirmative:
         u.intent, u.confidence = wanted, 1.0

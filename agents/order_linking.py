@@ -113,49 +113,62 @@ def _same(a: str, b: str) -> float:
     return 0.5 if len(b) >= 4 and a.endswith(b) and len(a) - len(b) <= 6 else 0.0
 
 
-def item_score(name: str, words: list[str]) -> tuple[float, bool]:
-    """How well the words fit an item name (0-1), and whether its head noun was named."""
+def item_match(name: str, words: list[str]) -> tuple[float, bool, frozenset[str]]:
+    """How well the words fit an item name (0-1), whether its head noun was named, and which
+    of the words it explains."""
     main, _, extra = name.lower().partition("(")
     tokens = [(t, 1.0) for t in re.findall(r"[a-z0-9]+", main) if t not in STOP]
     if not tokens:
-        return 0.0, False
+        return 0.0, False, frozenset()
     tokens[-1] = (tokens[-1][0], 2.0)  # the head noun: "chair" in "office chair"
     tokens += [(t, 1.0) for t in re.findall(r"[a-z0-9]+", extra) if t not in STOP]
-    credit = [(w, max((_same(t, x) for x in words), default=0.0)) for t, w in tokens]
+    credit, used = [], set()
+    for t, w in tokens:
+        best = max(((_same(t, x), x) for x in words), default=(0.0, ""))
+        credit.append((w, best[0]))
+        if best[0] > 0:
+            used.add(best[1])
     total = sum(w for w, _ in credit)
     return (sum(w * c for w, c in credit) / total,
-            any(w == 2.0 and c > 0 for w, c in credit))
+            any(w == 2.0 and c > 0 for w, c in credit), frozenset(used))
 
 
 def _by_items(text: str, orders: list[OrderFact], within_list: bool
               ) -> tuple[list[str], list[str]]:
     """(orders the words name, in the text's order; orders they fit equally well — ask).
 
-    "the sweater and the beanie" names two orders; "my phone case" with two phone cases
-    fits two equally: the customer must say which."""
+    Each word names one thing: "the football jersey" is the jersey, not the football (the
+    jersey explains more of the words); "the sweater and the beanie" names two orders; "my
+    phone case" with two phone cases fits both equally, so the customer must say which."""
     words = _words(text)
-    best: dict[str, tuple[float, str]] = {}  # order -> (score, the word that named it)
+    fits = []
     for o in orders:
+        best = None
         for name in o.items:
-            score, head = item_score(name, words)
+            score, head, used = item_match(name, words)
             if not (head or (within_list and score > 0)):
                 continue
-            if score >= (0.25 if within_list else 0.5) and score > best.get(o.id, (0, ""))[0]:
-                anchor = next((w for w in words if any(_same(t, w) for t in re.findall(
-                    r"[a-z0-9]+", name.lower().partition("(")[0]))), "")
-                best[o.id] = (score, anchor)
-    by_word: dict[str, list[tuple[float, str]]] = {}
-    for oid, (score, anchor) in best.items():
-        by_word.setdefault(anchor, []).append((score, oid))
-    named, tied = [], []
-    for anchor in sorted(by_word, key=lambda w: words.index(w) if w in words else 99):
-        group = sorted(by_word[anchor], reverse=True)
-        top = [oid for score, oid in group if score >= group[0][0] - 0.01]
-        if len(top) == 1:
-            named.append(top[0])
-        else:
-            tied.extend(top)
-    return named, tied
+            if score >= (0.25 if within_list else 0.5) and (best is None or score > best[0]):
+                best = (score, used)
+        if best:
+            fits.append((len(best[1]), best[0], o.id, best[1]))
+    fits.sort(key=lambda f: (-f[0], -f[1]))
+    named: list[tuple[str, frozenset]] = []
+    tied: list[str] = []
+    taken: set[str] = set()
+    for _count, score, oid, used in fits:
+        same = [n for n, u in named if u == used]
+        if same and abs(next(f[1] for f in fits if f[2] == same[0]) - score) < 0.01:
+            tied.extend(x for x in (*same, oid) if x not in tied)
+            continue
+        if used <= taken:
+            continue
+        named.append((oid, used))
+        taken |= used
+    named_ids = [oid for oid, _ in named if oid not in tied]
+    order = {w: i for i, w in enumerate(words)}
+    named_ids.sort(key=lambda oid: min((order.get(w, 99) for w in dict(named)[oid]), default=99))
+    return named_ids, tied
 
 
 def _from_list(text: str, listed: list[OrderFact], focus: str | None) -> list[str]:

@@ -63,7 +63,9 @@ POLICY_WORDS = re.compile(r"(?i)\b(?:polic(?:y|ies)|rules?|terms|conditions|info
                           r"account|subscription|newsletter|membership|plan|profile|freemium|"
                           r"premium)\b")
 # "where is it", "still not here", "hasn't arrived": asking where an order is.
-WHERE_IS = re.compile(r"(?i)\b(?:where(?:'s| is| are)\b|still (?:not|isn'?t|hasn'?t|haven'?t) "
+WHERE_IS = re.compile(r"(?i)\b(?:where(?:'s| is| are)\b|when did\b[^?.!]{0,40}\b(?:arrive|ship|"
+                      r"get delivered|come)|(?:has|have|did)\b[^?.!]{0,40}\b(?:arrived?|shipped|"
+                      r"been delivered|ship)\b|still (?:not|isn'?t|hasn'?t|haven'?t) "
                       r"(?:here|arrived|come|shipped|delivered)|(?:hasn'?t|haven'?t|not) "
                       r"(?:arrived|come|shown up|been delivered)|when will\b[^?.!]{0,40}\b"
                       r"(?:arrive|get here|ship|come)|track(?:ing)?\b|shipped yet|arrived yet)")
@@ -219,10 +221,13 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
 
     order_id = entities.extract_order_id(text) or lone_order_id(text)
     polite = POLITE_ACTION.match(text)
-    if polite and order_id and intent not in ACTION_INTENTS:
+    if polite and not HEDGE.search(text) and (order_id or intent not in ACTION_INTENTS
+                                              or confidence < 0.8):
         intent = POLITE_INTENT[polite.group(1).lower()]
         confidence = max(probs.get(intent, 0), 0.8)
         signals.append("polite request")
+    elif intent == "cancel" and cancel_words and not asks_question:
+        confidence = max(confidence, 0.75)  # "cancel the gloves": short, but unmistakable
 
     # "Please do NOT cancel order 1105, just tell me when it ships": the action is mentioned
     # only in the negative, so it is not what they want; nor is a complaint about an action
