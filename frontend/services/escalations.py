@@ -145,5 +145,6 @@ def customer_notice(factory: sessionmaker[Session], ticket_id: int) -> CustomerN
             return None
         person = session.get(User, case.assigned_to) if case.assigned_to else None
         first = person.name.split()[0] if person and person.name.split() else None
-        return CustomerNotice(case.status, case.priority, case.due_at, first,
+        due = case.due_at if case.first_response_at is None else None  # promise kept
+        return CustomerNotice(case.status, case.priority, due, first,
                               case.resolution_note, case.handed_back_at is not None)
