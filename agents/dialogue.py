@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from agents.order_linking import Link, link
-from agents.requests import Request, split
+from agents.requests import CUES, Request, split
 from agents.shop_view import OrderFact
-from agents.understanding import ACTION_INTENTS, WHERE_IS, Understanding
+from agents.understanding import ACTION_INTENTS, INFO_QUESTION, WHERE_IS, Understanding
 
 ORDER_INTENTS = (*ACTION_INTENTS, "status")
 # "and 31302 too", "same for the beanie", "what about the blanket?", "and the lights?"
@@ -66,6 +66,14 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
         u.intent, u.confidence = dialogue.last_intent, max(u.confidence, 0.85)
         u.signals.append("same as before")
     elif (not pending and found.order_ids and u.intent in ("policy_question", "other")
+          and _action_cue(u.text) and u.text.rstrip().endswith("?") or (
+              not pending and found.order_ids and u.intent == "policy_question"
+              and _action_cue(u.text) and INFO_QUESTION.match(u.text))):
+        # "is my bookshelf order 33801 still refundable?": a question about this order's refund,
+        # answered with its facts rather than with the general rule.
+        u.intent = _action_cue(u.text)
+        u.signals.append("asked as a question")
+    elif (not pending and found.order_ids and u.intent in ("policy_question", "other")
           and WHERE_IS.search(u.text)):
         # "have the trekking poles shipped yet?" is about that order, not about shipping rules.
         u.intent, u.confidence = "status", max(u.confidence, 0.8)
@@ -79,6 +87,13 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
             u.intent, u.confidence = wanted, max(u.confidence, 0.7)
             u.signals.append("no longer wanted")
     return []
+
+
+def _action_cue(text: str) -> str | None:
+    """The first action the words name (refund / cancel / replacement), if any."""
+    hits = [(m.start(), intent) for intent, pattern in CUES if intent in ACTION_INTENTS
+            for m in [pattern.search(text)] if m]
+    return min(hits)[1] if hits else None
 
 
 def _apply(u: Understanding, found: Link) -> None:

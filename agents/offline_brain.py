@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from agents.confirmation import answer_to_offer
 from agents.understanding import (
     ACTION_INTENTS,
     ACTION_WORDS,
@@ -175,7 +176,7 @@ def continue_pending(u: Understanding, pending: dict | None, min_confidence: flo
     new_action = (u.intent != wanted and u.confidence >= min_confidence
                   and ((u.intent in ACTION_INTENTS and asks_for(ACTION_WORDS[u.intent], u.text))
                        or (u.intent == "status" and STATUS_WORDS.search(u.text))))
-    if awaiting == "confirm" and u.affirmative:
+    if awaiting == "confirm" and answer_to_offer(u.text) == "yes":
         u.intent, u.confidence = wanted, 1.0
         u.order_id = u.order_id or pending.get("order_id")
         u.reason = u.reason or pending.get("reason")

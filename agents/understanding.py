@@ -76,7 +76,9 @@ INFO_QUESTION = re.compile(
     r"(?i)^\s*(?:(?:so|and|but|ok|okay|hi|hello|hey|quick question)[,:\s]+)?"
     r"(?:what(?:'s| is| are| was| happens| would)|how (?:long|many|much|soon|quickly|does)|"
     r"when (?:will|would|do|does)|would (?:i|it|that|a|my)|will (?:i|it|that|a|my)|"
-    r"is (?:it|there|this|that|order|my)|are (?:there|refunds|replacements)|does|do i|if (?:i|we))\b")
+    r"is (?:it|there|this|that|order|my)|are (?:there|refunds|replacements)|does|do i|if (?:i|we)|"
+    r"can i still|could i still|am i still|is it (?:too late|still possible)|until when|by when|"
+    r"how much (?:would|will|do)|what happens if)\b")
 GO_AHEAD = re.compile(r"(?i)\b(?:please do|go ahead|do it|if so|if you can|if possible)\b")
 QUESTION_START = re.compile(r"(?i)^\s*(?:how|what|when|can i|can you|do you|does|is it|is there|"
                             r"are|will|would|which|where can|who)\b")
