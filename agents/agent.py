@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from agents import entities, records
+from agents.amounts import asked_cents, full_order_note, keeps_item, partial_request
 from agents.confirmation import answer_to_offer
 from agents.dialogue import Dialogue, read_in_context, remember
 from agents.language import foreign_language, says_yes
@@ -24,6 +25,7 @@ from agents.spelling import normalise
 from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding, courtesy_only
 from audit.redact import redact
 from config import Settings
+from db.money import fmt
 from tools.base import ToolContext, ToolResult
 from tools.registry import MONEY_TOOLS, Confirmed, ProposalGone, ProposalNotFound, ToolRunner
 
@@ -260,6 +262,9 @@ class SupportAgent:
             if u.signals != before and pending.get("text"):
                 request_text = f"{pending['text']} / {u.text}"
         ctx.confidence, ctx.intent = u.confidence, u.intent
+        part = self._partial_amount(u, shop, dialogue, ctx)
+        if part is not None:
+            return _Step(part, request_text=request_text, understanding=u, dialogue=dialogue)
         mode, outcome = "offline", None
         if self.llm_brain is not None:
             try:
@@ -274,6 +279,37 @@ class SupportAgent:
                        else decide(u, ctx, self.runner, shop))
         return _Step(outcome, mode=mode, request_text=request_text, understanding=u,
                      dialogue=dialogue)
+
+    def _partial_amount(self, u: Understanding, shop: dict, dialogue: Dialogue,
+                        ctx: ToolContext) -> Outcome | None:
+        """"Refund $5 only", "20% back", "a discount and I keep it": refunds are whole (R2).
+        The full amount is proposed with a plain note — even when CONFIRM_ACTIONS lets sure
+        requests run at once, since a partial request is not a sure one for the whole."""
+        if u.intent not in ("refund", "cancel") and asked_cents(u.text) and not u.order_id \
+                and dialogue.focus in shop and dialogue.last_intent in ("refund", "cancel"):
+            u.intent, u.order_id = dialogue.last_intent, dialogue.focus  # "yes but only $10"
+            u.confidence = max(u.confidence, 0.8)
+        if u.intent not in ("refund", "cancel") or u.order_id not in shop \
+                or "asked as a question" in u.signals:
+            return None
+        total = shop[u.order_id].total_cents
+        if not partial_request(u.text, total):
+            return None
+        keep = keeps_item(u.text) and u.intent == "refund"
+        note = full_order_note(total, keep)
+        if u.intent == "cancel":
+            note = ("An order can only be cancelled as a whole, so I can't cancel part of it; "
+                    f"cancelling it refunds the full {fmt(total)}. ")
+        if keep:
+            return Outcome(u.intent, u.confidence, u.order_id, "none", ToolResult(
+                "needs_info", f"R2 refund: {note}Would you like a full refund of order "
+                              f"#{u.order_id} instead?", order_id=u.order_id),
+                pending={"intent": u.intent, "confidence": u.confidence, "awaiting": "confirm",
+                         "order_id": u.order_id, "reason": u.reason, "text": u.text[:500]})
+        outcome = decide(u, replace(ctx, propose=True), self.runner, shop)
+        if outcome.result.status in ("needs_confirmation", "escalated"):
+            outcome.extra["prefix"] = note
+        return outcome
 
     def _foreign(self, u: Understanding, language: str, dialogue: Dialogue) -> _Step:
         """Never act on a message the brain cannot read: say so, and offer a person."""
