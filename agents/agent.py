@@ -17,12 +17,19 @@ from agents.confirmation import answer_to_offer
 from agents.dialogue import Dialogue, read_in_context, remember
 from agents.language import foreign_language, says_yes
 from agents.offline_brain import Outcome, continue_pending, decide
+from agents.order_linking import link
 from agents.refund_tracking import asks_about_refund, tracking_outcome
 from agents.replies import compose, excerpt, handoff_summary, plain
 from agents.several_requests import decide_many
 from agents.shop_view import customer_orders, item_words
 from agents.spelling import normalise
-from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding, courtesy_only
+from agents.understanding import (
+    ACTION_INTENTS,
+    QUESTION_START,
+    OfflineNLU,
+    Understanding,
+    courtesy_only,
+)
 from audit.redact import redact
 from config import Settings
 from db.money import fmt
@@ -72,6 +79,9 @@ class _Step:
     dialogue: Dialogue | None = None
 
 
+# Words that change what was offered ("yes but only $5", "instead", "not that one").
+CHANGES_OFFER = re.compile(r"(?i)\b(?:but|instead|only|just|partial|half|not|don'?t|other|"
+                           r"different)\b|[$€£%]")
 # Internal keys of a proposal outcome that the response carries elsewhere (`proposal`).
 HIDDEN_RESULT_KEYS = ("proposal", "proposal_event")
 
@@ -83,6 +93,38 @@ def _last_action(history: list[dict]) -> dict | None:
                  or last.get("action") == "escalate_case" and last.get("outcome") == "escalated"):
         return last
     return None
+
+
+def _offer_intent(snapshot: dict) -> str:
+    return {"issue_refund": "refund", "cancel_order": "cancel",
+            "create_replacement": "replacement"}.get(snapshot["action"], "")
+
+
+def _repeats_offer(text: str, snapshot: dict, orders: list) -> bool:
+    """The message asks for exactly what is on offer ("cancel that too", "please refund it")."""
+    from agents.requests import CUES
+
+    if CHANGES_OFFER.search(text):
+        return False
+    named = [intent for intent, pattern in CUES if intent != "status" and pattern.search(text)]
+    if named != [_offer_intent(snapshot)]:
+        return False
+    found = link(text, orders)
+    return not found.unknown_id and set(found.order_ids) <= {snapshot["order_id"]}
+
+
+def _side_question(u: Understanding, snapshot: dict, orders: list) -> bool:
+    """A question about the offer itself, not a new request: "how long will it take?",
+    "where does the money go?", "is there a fee?"."""
+    from agents.requests import CUES
+
+    if u.wants_human or not (u.text.rstrip().endswith("?") or QUESTION_START.match(u.text)):
+        return False
+    actions = {intent for intent, pattern in CUES if intent != "status" and pattern.search(u.text)}
+    if actions - {_offer_intent(snapshot)}:
+        return False
+    found = link(u.text, orders)
+    return not found.unknown_id and set(found.order_ids) <= {snapshot["order_id"]}
 
 
 def _public(snapshot: dict) -> dict:
@@ -115,7 +157,7 @@ class SupportAgent:
         orders = customer_orders(self.session_factory, user_id)
         u = self.nlu.understand(normalise(text, item_words(orders)))
         ctx = self._context(turn, u, request_id)
-        step = (self._answer_offer(turn, u, ctx)
+        step = (self._answer_offer(turn, u, ctx, orders)
                 or self._answer_message(turn, u, ctx, orders))
         return self._finish(turn, u, step)
 
@@ -181,8 +223,8 @@ class SupportAgent:
             summary=handoff_summary(turn.user_name, turn.user_id, u, u.order_id, "none", None,
                                     earlier))
 
-    def _answer_offer(self, turn: records.Turn, u: Understanding, ctx: ToolContext
-                      ) -> _Step | None:
+    def _answer_offer(self, turn: records.Turn, u: Understanding, ctx: ToolContext,
+                      orders: list) -> _Step | None:
         """A proposal is waiting (R11): a yes runs it, an acknowledgement asks again, a no
         drops it, anything else drops it and is then handled as itself (None)."""
         proposal_id = turn.state.get("proposal_id")
@@ -195,6 +237,11 @@ class SupportAgent:
         if snapshot["state"] != "proposed":
             return None
         answer = answer_to_offer(u.text, snapshot["order_id"])
+        shop = {o.id: o for o in orders}
+        if answer == "other" and _repeats_offer(u.text, snapshot, orders):
+            answer = "yes"  # "cancel that too", "yes, refund it" with that very offer on the table
+        if answer == "other" and _side_question(u, snapshot, orders):
+            return self._answer_then_offer_again(turn, u, ctx, orders, snapshot)
         if answer == "yes":
             try:
                 confirmed = self.runner.confirm(proposal_id, ctx)
@@ -217,8 +264,21 @@ class SupportAgent:
             return self._declined(snapshot)
         return None
 
+    def _answer_then_offer_again(self, turn: records.Turn, u: Understanding, ctx: ToolContext,
+                                 orders: list, snapshot: dict) -> _Step:
+        """A question about the offer ("how long will the money take?") is answered, and the
+        offer is checked and stated again, so the yes that follows completes the request."""
+        self.runner.drop(snapshot["id"], ctx, "the customer asked a question first")
+        side = self._answer_message(turn, u, ctx, orders, offering=True)
+        said = self._respond(turn, side.understanding or u, side.outcome, side.mode)["response"]
+        again = self._offer_again(snapshot, ctx, expired=False)
+        if again.outcome.result.status == "needs_confirmation":
+            again.outcome.extra["prefix"] = f"{said} Back to your request: "
+        again.request_text = turn.state.get("offer_text")
+        return again
+
     def _answer_message(self, turn: records.Turn, u: Understanding, ctx: ToolContext,
-                        orders: list) -> _Step:
+                        orders: list, offering: bool = False) -> _Step:
         history = turn.state.get("history", [])[-6:]
         pending = turn.state.get("pending")
         dialogue = Dialogue.from_state(turn.state)
@@ -230,6 +290,8 @@ class SupportAgent:
         if answer == "no" and _last_action(history):
             return self._nothing_to_undo(_last_action(history), u)
         requests = []
+        if offering:
+            answer = "other"
         if answer == "yes" and not pending and dialogue.todo:
             step = dialogue.todo[0]  # "yes" after "say “the other one” when you're ready"
             u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], 0.9
@@ -261,6 +323,12 @@ class SupportAgent:
             u = continue_pending(u, pending, self.settings.min_action_confidence)
             if u.signals != before and pending.get("text"):
                 request_text = f"{pending['text']} / {u.text}"
+        if (self.settings.confirm_actions == "when_unsure" and u.intent in ACTION_INTENTS
+                and u.order_id and u.text.rstrip().endswith("?")
+                and "asked as a question" not in u.signals):
+            # Nothing is proposed in this mode, so a request put as a question is not a sure
+            # one: answer it with the order's facts and let the customer say yes.
+            u.signals.append("asked as a question")
         ctx.confidence, ctx.intent = u.confidence, u.intent
         part = self._partial_amount(u, shop, dialogue, ctx)
         if part is not None:

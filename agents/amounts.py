@@ -17,8 +17,9 @@ MONEY = re.compile(r"(?i)(?:[$€£]\s?(\d[\d,]*(?:\.\d{1,2})?)|(\d[\d,]*(?:\.\d
 PART = re.compile(r"(?i)\b(?:\d{1,3}\s?%|percent|half|partial(?:ly)?|part of|some of|only part|"
                   r"one (?:pair|of them)|the difference|difference in price|shipping cost|"
                   r"discount|price (?:drop|match|adjustment)|cheaper|compensation|goodwill)")
-KEEP = re.compile(r"(?i)\b(?:keep (?:it|them|the)|i'?ll keep|and keep|discount|difference|"
-                  r"cheaper|price (?:drop|match))")
+# The customer means to keep the item and get money off: not a refund at all.
+KEEP = re.compile(r"(?i)\b(?:discount|difference|cheaper|price (?:drop|match|adjustment)|"
+                  r"compensation|goodwill)")
 
 
 def asked_cents(text: str) -> list[int]:
@@ -49,4 +50,4 @@ def full_order_note(total_cents: int, keep: bool) -> str:
         return ("We can't refund part of an order or a difference in price: a refund is always "
                 f"for the whole order, here {fmt(total_cents)}, and the item comes back to us. ")
     return ("Refunds are always for the whole order, so I can't refund part of it: the full "
-            f"{fmt(total_cents)} goes back to you. ")
+            f"{fmt(total_cents)} goes back to you, and the item comes back to us. ")

@@ -73,7 +73,9 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
         elif primary is not None:
             todo.append({"intent": r.intent, "order_id": r.order_id})
         else:
-            outcome = decide(_understood(u, r), ctx, runner, shop)
+            ur = _understood(u, r)
+            outcome = decide(ur, replace(ctx, confidence=ur.confidence, intent=ur.intent),
+                             runner, shop)
             if outcome.result.status == "denied":
                 refused.append(outcome)
             else:

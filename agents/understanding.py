@@ -54,8 +54,8 @@ HEDGE = re.compile(r"(?i)\b(?:maybe|perhaps|might|thinking (?:about|of)|consider
 # a vague classifier reading ("I'd like to return my jersey" is no policy question).
 REQUEST_PHRASING = re.compile(r"(?i)\b(?:i(?:'d| would)? (?:like|want|need|wanna)|i'm (?:going|trying)"
                               r" to|please|pls|plz|give me|get me|send me|i demand|just|"
-                              r"(?:can|could) (?:i|you)|let me|gonna)\b|^\s*(?:refund|cancel|"
-                              r"return|replace|exchange|swap|stop)\b")
+                              r"(?:can|could) (?:i|you)|let me|gonna)\b|(?:^|[,.!?;]\s*|\band\s+)"
+                              r"(?:please\s+)?(?:refund|cancel|return|replace|exchange|swap|stop)\b")
 POLICY_WORDS = re.compile(r"(?i)\b(?:polic(?:y|ies)|rules?|terms|conditions|info(?:rmation)?|"
                           r"details|know|explain|options?|process|procedure|how (?:do|does|can|"
                           r"long|much)|what (?:is|are|happens)|fees?|deadline|allowed|situations?|"
@@ -63,7 +63,7 @@ POLICY_WORDS = re.compile(r"(?i)\b(?:polic(?:y|ies)|rules?|terms|conditions|info
                           r"account|subscription|newsletter|membership|plan|profile|freemium|"
                           r"premium)\b")
 # "where is it", "still not here", "hasn't arrived": asking where an order is.
-WHERE_IS = re.compile(r"(?i)\b(?:where(?:'s| is| are)\b|when did\b[^?.!]{0,40}\b(?:arrive|ship|"
+WHERE_IS = re.compile(r"(?i)\b(?:where(?:'s| is| are| the (?:hell|heck|f\w*) is| on earth is)\b|when did\b[^?.!]{0,40}\b(?:arrive|ship|"
                       r"get delivered|come)|(?:has|have|did)\b[^?.!]{0,40}\b(?:arrived?|shipped|"
                       r"been delivered|ship)\b|still (?:not|isn'?t|hasn'?t|haven'?t) "
                       r"(?:here|arrived|come|shipped|delivered)|(?:hasn'?t|haven'?t|not) "
@@ -104,7 +104,7 @@ AFFIRM = re.compile(r"(?i)^\s*(?:yes|yeah|yep|yup|y|sure|correct|right|confirm(?
                     r"please do|do it|go ahead|ok(?:ay)?|that'?s (?:right|correct)|"
                     r"absolutely|definitely|please)\b")
 # "no" declines, but "no. 13101" / "no 13101" is an order number.
-DENY = re.compile(r"(?i)^\s*(?:(?:no|nope|nah)\b(?![\s.:#,;-]*#?\d)|never ?mind\b|cancel that\b|"
+DENY = re.compile(r"(?i)^\s*(?:(?:no|nope|nah)\b(?![\s.:#,;-]*#?\d)|never ?mind\b|"
                   r"don'?t\b|stop\b|forget it\b)")
 CANCEL_WORDS = re.compile(r"(?i)\bcancel\w*|\bstop (?:the|my)\b[^.?!]{0,30}\border\b|"
                           r"\bcall off\b")
