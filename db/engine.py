@@ -61,7 +61,10 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def create_schema(engine: Engine) -> None:
+    from db.schema_upgrade import add_missing_columns
+
     Base.metadata.create_all(engine)
+    add_missing_columns(engine)  # a database from an earlier release gains new columns
 
 
 @contextmanager
