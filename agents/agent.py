@@ -79,9 +79,6 @@ class _Step:
     dialogue: Dialogue | None = None
 
 
-# Words that change what was offered ("yes but only $5", "instead", "not that one").
-CHANGES_OFFER = re.compile(r"(?i)\b(?:but|instead|only|just|partial|half|not|don'?t|other|"
-                           r"different)\b|[$€£%]")
 # Internal keys of a proposal outcome that the response carries elsewhere (`proposal`).
 HIDDEN_RESULT_KEYS = ("proposal", "proposal_event")
 
@@ -100,17 +97,16 @@ def _offer_intent(snapshot: dict) -> str:
             "create_replacement": "replacement"}.get(snapshot["action"], "")
 
 
-def _repeats_offer(text: str, snapshot: dict, orders: list) -> bool:
-    """The message asks for exactly what is on offer ("cancel that too", "please refund it")."""
+def _other_order(text: str, snapshot: dict, orders: list) -> str | None:
+    """"No wait, the mouse": the same request for another of the customer's orders."""
     from agents.requests import CUES
 
-    if CHANGES_OFFER.search(text):
-        return False
-    named = [intent for intent, pattern in CUES if intent != "status" and pattern.search(text)]
-    if named != [_offer_intent(snapshot)]:
-        return False
+    named = {intent for intent, pattern in CUES if intent != "status" and pattern.search(text)}
+    if named - {_offer_intent(snapshot)} or len(text) > 80:
+        return None
     found = link(text, orders)
-    return not found.unknown_id and set(found.order_ids) <= {snapshot["order_id"]}
+    others = [oid for oid in found.order_ids if oid != snapshot["order_id"]]
+    return others[0] if len(found.order_ids) == 1 and others else None
 
 
 def _side_question(u: Understanding, snapshot: dict, orders: list) -> bool:
@@ -237,9 +233,9 @@ class SupportAgent:
         if snapshot["state"] != "proposed":
             return None
         answer = answer_to_offer(u.text, snapshot["order_id"])
-        shop = {o.id: o for o in orders}
-        if answer == "other" and _repeats_offer(u.text, snapshot, orders):
-            answer = "yes"  # "cancel that too", "yes, refund it" with that very offer on the table
+        other = _other_order(u.text, snapshot, orders)
+        if answer in ("no", "other") and other:
+            return self._switch_order(snapshot, other, ctx)  # "no wait, the mouse"
         if answer == "other" and _side_question(u, snapshot, orders):
             return self._answer_then_offer_again(turn, u, ctx, orders, snapshot)
         if answer == "yes":
@@ -295,6 +291,7 @@ class SupportAgent:
         if answer == "yes" and not pending and dialogue.todo:
             step = dialogue.todo[0]  # "yes" after "say “the other one” when you're ready"
             u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], 0.9
+            u.reason = step.get("reason") or u.reason
             u.signals.append("next request")
         elif answer == "yes" and not pending:
             return _Step(Outcome("other", u.confidence, None, "none", ToolResult(
@@ -389,6 +386,14 @@ class SupportAgent:
             pending={"intent": "escalate", "awaiting": "person", "confidence": 1.0,
                      "order_id": None, "reason": None, "text": u.text[:500]})
         return _Step(outcome, understanding=u, dialogue=dialogue)
+
+    def _switch_order(self, snapshot: dict, order_id: str, ctx: ToolContext) -> _Step:
+        self.runner.drop(snapshot["id"], ctx, "the customer meant another order")
+        again = self._offer_again({**snapshot, "order_id": order_id}, ctx, expired=False)
+        if again.outcome.result.status == "needs_confirmation":
+            again.outcome.extra["prefix"] = (f"OK — not order #{snapshot['order_id']}; nothing "
+                                             "has changed there. ")
+        return again
 
     def _offer_again(self, snapshot: dict, ctx: ToolContext, expired: bool) -> _Step:
         """The yes came after the offer expired: check again now and make a fresh offer."""

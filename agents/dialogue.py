@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from agents.order_linking import Link, link
 from agents.requests import CUES, Request, split
 from agents.shop_view import OrderFact
-from agents.understanding import ACTION_INTENTS, INFO_QUESTION, WHERE_IS, Understanding
+from agents.understanding import ACTION_INTENTS, HEDGE, INFO_QUESTION, WHERE_IS, Understanding
 
 ORDER_INTENTS = (*ACTION_INTENTS, "status")
 # "and 31302 too", "same for the beanie", "what about the blanket?", "and the lights?"
@@ -23,6 +23,7 @@ CARRY = re.compile(r"(?i)(?:\btoo\b|\bas well\b|\bsame (?:for|with|goes for)\b|"
                    r"\bwhat about\b|\bhow about\b|^\s*(?:and|also|plus)\b|\bthe same\b)")
 NEXT = re.compile(r"(?i)\b(?:the other one|the other order|the other|next one|the next|"
                   r"the rest|the remaining|second one too)\b|^\s*(?:now )?next\b")
+SWITCH = re.compile(r"(?i)\b(?:rather|instead|actually|then|prefer)\b")
 NO_LONGER = re.compile(r"(?i)\b(?:don'?t|do not|no longer) (?:want|need)\b|changed my mind")
 OWN_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track|"
                      r"status|arriv|ship)\w*")
@@ -56,10 +57,17 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
     if requests:
         return requests
     has_cue = bool(OWN_CUE.search(u.text))
+    if (not found.order_ids and not found.candidates and not found.unknown_id and dialogue.focus
+            and u.intent in ACTION_INTENTS and SWITCH.search(u.text)
+            and any(o.id == dialogue.focus for o in orders)):
+        # "actually I'd rather have a refund": the same order, another action.
+        u.order_id = dialogue.focus
+        u.linked_by = "focus"
     if dialogue.todo and NEXT.search(u.text) and not found.order_ids:
         step = dialogue.todo[0]
         u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], max(
             u.confidence, 0.9)
+        u.reason = step.get("reason") or u.reason
         u.signals.append("next request")
     elif (not pending and dialogue.last_intent in ORDER_INTENTS and found.order_ids
           and CARRY.search(u.text) and not has_cue and u.intent not in ("escalate",)):
@@ -68,7 +76,7 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
     elif (not pending and found.order_ids and u.intent in ("policy_question", "other")
           and _action_cue(u.text) and u.text.rstrip().endswith("?") or (
               not pending and found.order_ids and u.intent == "policy_question"
-              and _action_cue(u.text) and INFO_QUESTION.match(u.text))):
+              and _action_cue(u.text) and (INFO_QUESTION.match(u.text) or HEDGE.search(u.text)))):
         # "is my bookshelf order 33801 still refundable?": a question about this order's refund,
         # answered with its facts rather than with the general rule.
         u.intent = _action_cue(u.text)

@@ -61,7 +61,9 @@ REASONS: dict[str, tuple[str, ...]] = {
         r"no power", r"(?:is|it'?s) dead\b", r"glitch\w*", r"buggy",
         r"(?:won'?t|doesn'?t|does not|will not|can'?t) (?:hold|keep) (?:a |its |the )?charge",
         r"battery (?:dies|drains|is dead)", r"double[- ]click\w*", r"keeps (?:disconnecting|"
-        r"freezing|restarting)", r"(?:is|it'?s) (?:broken|faulty) inside"),
+        r"freezing|restarting)", r"(?:is|it'?s) (?:broken|faulty) inside",
+        r"\bdead (?:\w+ )?(?:key|keys|button|buttons|spacebar|space bar|pixels?|zone|battery)\b",
+        r"(?:key|keys|button|buttons) (?:is |are )?(?:stuck|sticking)"),
     "late": (
         r"\blate\b", r"took (?:forever|too long|ages)", r"too late", r"still (?:not|hasn'?t) "
         r"(?:here|arrived|come|shown)", r"never (?:arrived|came|showed)", r"delayed", r"overdue",

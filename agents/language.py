@@ -34,15 +34,31 @@ def _detector():
     return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
 
+# Common words of the nearby languages: two of them and no English make a short message clear.
+FOREIGN_HINTS = frozenset("""mi mis por favor quiero pedido el la los las de del que es una un
+gracias hola je ma mon mes veux voudrais commande est pour merci bonjour ich meine mein bitte
+bestellung möchte und nicht danke il mio mia vorrei ordine grazie per non o meu minha quero
+obrigado pedido ik mijn wil bestelling alstublieft niet jag min vill tack""".split())
+
+
 def foreign_language(text: str) -> str | None:
     """The language's name when the message is clearly not English, else None."""
+    from agents.order_linking import ascii_digits
+
+    text = ascii_digits(text)
     words = re.findall(r"[^\W\d_]+", text.lower())
     if not words:
         return None
     non_latin = len(NON_LATIN.findall(text))
     english = sum(w in ENGLISH for w in words) / len(words)
+    hints = sum(w in FOREIGN_HINTS for w in words)
     if non_latin < 2 and (len(words) < 3 or english >= 0.3):
         return None
+    if non_latin < 2 and english == 0 and hints >= 2 and len(words) <= 4:
+        values = _detector().compute_language_confidence_values(text)
+        top = values[0] if values else None
+        if top is not None and top.language.name != "ENGLISH":
+            return NAMES.get(top.language.name, "another language")
     values = _detector().compute_language_confidence_values(text)
     top = values[0] if values else None
     if top is None or top.language.name == "ENGLISH":

@@ -61,16 +61,32 @@ def _label(shop: dict, order_id: str | None) -> str:
 
 def _unsure(u: Understanding, ctx: ToolContext, shop: dict) -> Outcome:
     """R10: say what was understood and ask — never a bare percentage."""
+    details: dict = {}
     if u.order_id:
         ask = (f"Just to be sure: do you want me to {VERB[u.intent]} {_label(shop, u.order_id)}? "
                "Reply “yes” and I'll tell you exactly what will happen before anything changes.")
+    elif not shop:
+        ask = ("I can't see any orders on your account, so there's nothing for me to change yet. "
+               "If you ordered with another email address, sign in with that one — or tell me "
+               "what you need and I can connect you with a person.")
     else:
-        ask = (f"It sounds like you may want a {u.intent if u.intent != 'cancel' else 'cancellation'}"
-               ", but I'm not sure. Tell me what you'd like me to do and for which order, and "
-               "I'll check it for you.")
+        recent = list(shop.values())[:5]
+        noun = {"refund": "a refund", "cancel": "to cancel an order",
+                "replacement": "a replacement"}.get(u.intent)
+        if noun and asks_for(ACTION_WORDS[u.intent], u.text):
+            ask = (f"Happy to help — it sounds like you'd like {noun}. Which order is it? Tell "
+                   "me in your own words if it's one of these.")
+        else:
+            ask = ("Happy to help — what would you like: a refund, a cancellation, a "
+                   "replacement, or to know where an order is? Tell me in your own words, and "
+                   "which order if it's one of these.")
+        details = {"choices": [f"#{o.id} ({o.label}, {o.status}, {fmt(o.total_cents)})"
+                               for o in recent], "choice_ids": [o.id for o in recent],
+                   "asking": True}
     return Outcome(u.intent, u.confidence, u.order_id, "none",
-                   ToolResult("needs_info", f"R10 confidence: {ask}", order_id=u.order_id),
-                   pending=_pending(u, "confirm"))
+                   ToolResult("needs_info", f"R10 confidence: {ask}", details,
+                              order_id=u.order_id),
+                   pending=_pending(u, "confirm") if u.order_id else None)
 
 
 FITTING_STATUS = {"refund": ("delivered",), "replacement": ("delivered",),

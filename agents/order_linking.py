@@ -35,6 +35,9 @@ PRICE_REF = re.compile(r"(?i)\b(cheap(?:er|est)|expensive|pricier|priciest|bigge
 OTHER_REF = re.compile(r"(?i)\bthe other(?: one| order)?\b")
 FOCUS_REF = re.compile(r"(?i)\b(?:it|that|this|them|those|these|that one|this one|that order|"
                        r"this order|the same)\b")
+# "track 88", "cancel 512": an id right after the verb, however short.
+VERB_ID = re.compile(r"(?i)\b(?:track|cancel|refund|return|replace|status of|where(?:'s| is))"
+                     r"\s+#?([A-Za-z]{0,4}-?\d{1,12}(?:-[A-Za-z0-9]{1,8})?)\b")
 IN_CASE = re.compile(r"(?i)\b(?:in|just in|any) case\b")
 DIGIT_RUN = re.compile(r"(?<![\w$€£])#?\s?(?:[A-Za-z]{1,4}-)?\d(?:[\d]|[ ,.\-](?=\d)){0,14}(?:-[A-Za-z0-9]{1,8})?")
 
@@ -82,7 +85,7 @@ def _numbers(text: str, orders: list[OrderFact], hint: str | None
         if not any(add(c) for c in whole):
             for part in re.split(r"[ ,.\-]", raw):
                 add(part)
-    for oid in [*extract_order_ids(text), *([hint] if hint else [])]:
+    for oid in [*extract_order_ids(text), *VERB_ID.findall(text), *([hint] if hint else [])]:
         add(oid, short_ok=True)
     unknown = None
     if not found:

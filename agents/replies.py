@@ -65,6 +65,11 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     if answer is not None:  # policy question
         return f"{answer} {cite}".strip()
     if action == "none" and status == "success":
+        if "asks what we can do" in u.signals:
+            return (f"I can help you with your orders, {first}: refunds, cancellations, "
+                    "replacements for damaged, defective or wrong items, and where an order is. I "
+                    "can also answer questions about our policies, or connect you with a person. "
+                    "Just tell me what you need, in your own words.")
         if (result.details.get("already_done") or result.details.get("nothing_pending")
                 or result.details.get("refund_tracking") or result.details.get("foreign")):
             return reason
@@ -98,6 +103,8 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
     if status == "needs_info":
         if result.details.get("found") is False:
             return f"{empathy}{reason} If it's a different order, just tell me its number."
+        if result.details.get("asking") and reason.startswith("Happy to help"):
+            return f"{empathy}{reason}{_choices(result)}"
         if result.details.get("asking"):
             return (f"{empathy}{reason}{_choices(result)} Just tell me which one — the number, "
                     "the item, or “the first one”.")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agents.entities import extract_reason
 from agents.order_linking import Link, link
 from agents.shop_view import OrderFact
 from agents.understanding import NEGATION, NOT_A_REQUEST
 
 CUES: tuple[tuple[str, re.Pattern], ...] = (
-    ("refund", re.compile(r"(?i)\b(?:refund\w*|money back|reimburs\w*|return(?:ing)?\b|"
-                          r"send (?:it|them|\w+) back)")),
+    ("refund", re.compile(r"(?i)\b(?:refund\w*|money back|reimburs\w*|return(?:ing|ed)?\b|"
+                          r"send (?:it|them|\w+) back|give (?:it |them )?back)")),
     ("cancel", re.compile(r"(?i)\bcancel\w*")),
     ("replacement", re.compile(r"(?i)\b(?:replac\w*|exchange\w*|swap\b|send (?:me )?(?:a )?"
                                r"(?:new|another))")),
@@ -28,7 +29,7 @@ CUES: tuple[tuple[str, re.Pattern], ...] = (
                           r"get here|deliver)\w*)")),
 )
 # Where a second request may start.
-JOINS = re.compile(r"(?i)(?:[,;.?!]\s*|\s+(?:and|also|plus|then|&)\s+|\s+and also\s+)")
+JOINS = re.compile(r"(?i)(?:[,;.?!]\s*|\s*[+&]\s*|\s+(?:and|also|plus|then)\s+|\s+and also\s+)")
 # A question about an action ("is the baby monitor still refundable?") is answered, not done.
 QUESTION = re.compile(r"(?i)^\s*(?:and\s+|also\s+|but\s+)?(?:is|are|can i|could i|would|will|"
                       r"do you|does|how much|how long|until when)\b|refundable|cancell?able|"
@@ -41,6 +42,7 @@ class Request:
     text: str
     link: Link
     question: bool = False
+    reason: str | None = None
 
     @property
     def order_id(self) -> str | None:
@@ -93,8 +95,8 @@ def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
         whole = link(text, orders, listed, focus)
         if len(cues) == 1 and len(whole.order_ids) > 1:
             question = bool(QUESTION.search(text))
-            return [Request(cues[0][1], text, Link([oid], how=whole.how), question)
-                    for oid in whole.order_ids]
+            return [Request(cues[0][1], text, Link([oid], how=whole.how), question,
+                            extract_reason(text)) for oid in whole.order_ids]
         return []
     pieces = _pieces(text, cues)
     if len(pieces) < 2 and len(link(text, orders, listed, focus).order_ids) < 2:
@@ -103,9 +105,10 @@ def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     for piece, intent in pieces:
         found = link(piece, orders, listed, focus)
         question = bool(QUESTION.search(piece))
+        reason = extract_reason(piece) or extract_reason(text)
         if len(found.order_ids) > 1:
-            requests += [Request(intent, piece, Link([oid], how=found.how), question)
+            requests += [Request(intent, piece, Link([oid], how=found.how), question, reason)
                          for oid in found.order_ids]
         else:
-            requests.append(Request(intent, piece, found, question))
+            requests.append(Request(intent, piece, found, question, reason))
     return requests if len(requests) > 1 else []

@@ -16,7 +16,8 @@ from agents.understanding import ACTION_INTENTS, Understanding
 from tools.base import ToolContext
 from tools.registry import ToolRunner
 
-NOUN = {"refund": "a refund for", "cancel": "to cancel", "replacement": "a replacement for"}
+ASKED = {"refund": "asked for a refund for", "cancel": "asked me to cancel",
+         "replacement": "asked for a replacement for"}
 
 
 def _understood(u: Understanding, r: Request) -> Understanding:
@@ -24,6 +25,7 @@ def _understood(u: Understanding, r: Request) -> Understanding:
     if r.question:
         signals.append("asked as a question")
     return replace(u, intent=r.intent, order_id=r.order_id, candidates=list(r.link.candidates),
+                   reason=r.reason or u.reason,
                    confidence=max(u.confidence, 0.8) if not r.question else u.confidence,
                    signals=signals)
 
@@ -71,7 +73,7 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
         elif r.intent not in ACTION_INTENTS:
             continue
         elif primary is not None:
-            todo.append({"intent": r.intent, "order_id": r.order_id})
+            todo.append({"intent": r.intent, "order_id": r.order_id, "reason": r.reason})
         else:
             ur = _understood(u, r)
             outcome = decide(ur, replace(ctx, confidence=ur.confidence, intent=ur.intent),
@@ -86,8 +88,8 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
     if status is not None and main is not status:
         after.insert(0, _said(status))
     for step in todo:
-        after.append(f"You also asked for {NOUN[step['intent']]} order #{step['order_id']}: "
-                     "I'll do one thing at a time, so say “the other one” when you're ready.")
+        after.append(f"You also {ASKED[step['intent']]} order #{step['order_id']}: I'll do one "
+                     "thing at a time, so say “the other one” when you're ready.")
     before = " ".join(_said(o) for o in refused)
     main.extra["prefix"] = before + (" " if before else "")
     main.extra["suffix"] = " ".join(t for t in after if t)

@@ -35,7 +35,7 @@ REAL = frozenset("""older border orders cancer candle cancels refunds return ret
 where there here were wear ware please pleased police arrive arrives delivery deliver
 exchange shipped shopped slipped status statue state tracking trucking trading racking
 replay repay replace broke broker damage damages package packages package""".split())
-TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
+TOKEN = re.compile(r"(?<![\w\-#])[A-Za-z][A-Za-z']*(?![\w\-])")
 MENTION = re.compile(r"(?<!\w)@\w+|https?://\S+|www\.\S+")
 FOR_4 = re.compile(r"(?i)\b4 (?=it\b|me\b|that\b|them\b|this\b)")
 

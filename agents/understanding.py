@@ -20,7 +20,8 @@ REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|cash back|reimburs\w*|
                           r"pay me back|credit (?:me|my card)|money returned|"
                           r"(?:want|like|need|wanna) to (?:send (?:it|them|this|these|the \w+|my \w+) "
                           r"back|give (?:it|them|this|these|the \w+(?: \w+)?|my \w+(?: \w+)?) back|"
-                          r"return (?:it|them|this|these|the|my))|send (?:it|them) back)\b")
+                          r"return (?:it|them|this|these|the|my|something|an? \w+))|send (?:it|them) back|"
+                          r"give (?:it |them )?back)\b")
 REPLACE_WORDS = re.compile(r"(?i)\b(?:replac\w*|new one|another one|exchange|swap|"
                            r"send (?:me )?(?:a )?(?:new|another|correct|right)|re-?send|"
                            r"right (?:one|size|item)|correct (?:one|size|item))\b")
@@ -62,6 +63,27 @@ POLICY_WORDS = re.compile(r"(?i)\b(?:polic(?:y|ies)|rules?|terms|conditions|info
                           r"cases|circumstances|check|possible|eligib\w*|in which|in what|"
                           r"account|subscription|newsletter|membership|plan|profile|freemium|"
                           r"premium)\b")
+# "refund order 30501 and tell me how long…": an order, named right after the verb.
+IMPERATIVE_ORDER = re.compile(r"(?i)^\s*(?:please\s+)?(?:refund|cancel|replace|return)\b"
+                              r"[^.?!]{0,15}?\d{3,}")
+CAPABILITY = re.compile(r"(?i)\b(?:what (?:can|do) you (?:do|help with)|what do you do|how can "
+                        r"you help|what are you|who are you|are you a (?:bot|robot|human|person)|"
+                        r"what can i ask)\b")
+
+
+def clear_request(text: str) -> bool:
+    """One sentence of the message plainly asks for an action ("I want my money back."), so a
+    question or a hedge elsewhere in it does not make the whole message a question."""
+    for sentence in re.split(r"(?<=[.!])\s+|\n+", text):
+        sentence = sentence.strip()
+        if not sentence or sentence.endswith("?") or HEDGE.search(sentence):
+            continue
+        if REQUEST_PHRASING.search(sentence) and any(
+                asks_for(words, sentence) for words in ACTION_WORDS.values()):
+            return True
+    return False
+
+
 # "where is it", "still not here", "hasn't arrived": asking where an order is.
 WHERE_IS = re.compile(r"(?i)\b(?:where(?:'s| is| are| the (?:hell|heck|f\w*) is| on earth is)\b|when did\b[^?.!]{0,40}\b(?:arrive|ship|"
                       r"get delivered|come)|(?:has|have|did)\b[^?.!]{0,40}\b(?:arrived?|shipped|"
@@ -204,7 +226,11 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     # Explicit wording backs the classifier up, corrects refund <-> replacement, and wins over
     # a vague reading ("I'd like to return my jersey" is not a policy question).
     vague = (intent in ("other", "policy_question", "status") and not human
-             and REQUEST_PHRASING.search(text) and not POLICY_WORDS.search(text))
+             and REQUEST_PHRASING.search(text)
+             and (not POLICY_WORDS.search(text) or IMPERATIVE_ORDER.match(text)))
+    if CAPABILITY.search(text) and not human:
+        intent, confidence, vague = "other", max(probs.get("other", 0), 0.9), False
+        signals.append("asks what we can do")
     if (intent in ("refund", "replacement") or vague) and refund_words and not replace_words \
             and not cancel_words and not asks_question:
         intent, confidence = "refund", max(probs.get("refund", 0), 0.75)
@@ -253,11 +279,12 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
         intent, confidence = "other", max(probs.get("other", 0), 0.9)
         signals.append("courtesy only")
 
-    if intent in ACTION_INTENTS and HEDGE.search(text):
+    clear = clear_request(text)
+    if intent in ACTION_INTENTS and HEDGE.search(text) and not clear:
         confidence *= 0.55
         signals.append("hedged")
     elif intent in ACTION_INTENTS and INFO_QUESTION.match(text) and asks_question \
-            and not GO_AHEAD.search(text):
+            and not GO_AHEAD.search(text) and not clear:
         confidence *= 0.55
         signals.append("asked as a question")
 
