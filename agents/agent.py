@@ -15,7 +15,7 @@ from agents import entities, records
 from agents.amounts import asked_cents, full_order_note, keeps_item, partial_request
 from agents.confirmation import answer_to_offer
 from agents.dialogue import Dialogue, read_in_context, remember
-from agents.language import foreign_language, says_yes
+from agents.language import english_share, foreign_language, says_yes
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.order_linking import link
 from agents.refund_tracking import asks_about_refund, tracking_outcome
@@ -101,9 +101,9 @@ def _other_order(text: str, snapshot: dict, orders: list) -> str | None:
     """"No wait, the mouse": the same request for another of the customer's orders."""
     from agents.requests import CUES
 
-    named = {intent for intent, pattern in CUES if intent != "status" and pattern.search(text)}
+    named = {intent for intent, pattern in CUES if pattern.search(text)}
     if named - {_offer_intent(snapshot)} or len(text) > 80:
-        return None
+        return None  # another action, or a status question ("where is my telescope?")
     found = link(text, orders)
     others = [oid for oid in found.order_ids if oid != snapshot["order_id"]]
     return others[0] if len(found.order_ids) == 1 and others else None
@@ -307,7 +307,8 @@ class SupportAgent:
                 return _Step(decide(u, ctx, self.runner, shop), understanding=u,
                              dialogue=dialogue)
             pending = None
-        language = None if pending or u.wants_human else foreign_language(u.text)
+        language = (None if pending or u.wants_human or english_share(u.text) >= 0.5
+                    else foreign_language(turn.text))
         if language:
             return self._foreign(u, language, dialogue)
         if not requests and "next request" not in u.signals:
@@ -350,6 +351,9 @@ class SupportAgent:
         """"Refund $5 only", "20% back", "a discount and I keep it": refunds are whole (R2).
         The full amount is proposed with a plain note — even when CONFIRM_ACTIONS lets sure
         requests run at once, since a partial request is not a sure one for the whole."""
+        if (u.order_id in shop and keeps_item(u.text) and not u.wants_human
+                and u.intent not in ("cancel", "replacement")):
+            u.intent = "refund"  # "a $10 discount and I'll keep it", "refund the difference"
         if u.intent not in ("refund", "cancel") and asked_cents(u.text) and not u.order_id \
                 and dialogue.focus in shop and dialogue.last_intent in ("refund", "cancel"):
             u.intent, u.order_id = dialogue.last_intent, dialogue.focus  # "yes but only $10"

@@ -58,15 +58,26 @@ def foreign_language(text: str) -> str | None:
         values = _detector().compute_language_confidence_values(text)
         top = values[0] if values else None
         if top is not None and top.language.name != "ENGLISH":
-            return NAMES.get(top.language.name, "another language")
+            return _name(top)
     values = _detector().compute_language_confidence_values(text)
     top = values[0] if values else None
     if top is None or top.language.name == "ENGLISH":
         return None
     if (non_latin >= 2 or top.value >= 0.9 or (english < 0.1 and len(words) >= 4)
             or (english == 0 and top.value >= 0.5)):
-        return NAMES.get(top.language.name, "another language")
+        return _name(top)
     return None
+
+
+def _name(top) -> str:
+    """The language's name when the detector is sure of it, else "another language"."""
+    return NAMES.get(top.language.name, "another language") if top.value >= 0.9 else \
+        "another language"
+
+
+def english_share(text: str) -> float:
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return sum(w in ENGLISH for w in words) / len(words) if words else 0.0
 
 
 # "Yes" in the languages above, for the answer to "shall I pass this to a person?".

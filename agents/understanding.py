@@ -231,15 +231,18 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     if CAPABILITY.search(text) and not human:
         intent, confidence, vague = "other", max(probs.get("other", 0), 0.9), False
         signals.append("asks what we can do")
+    clear = clear_request(text)
     if (intent in ("refund", "replacement") or vague) and refund_words and not replace_words \
-            and not cancel_words and not asks_question:
+            and not cancel_words and (not asks_question or clear):
         intent, confidence = "refund", max(probs.get("refund", 0), 0.75)
         signals.append("explicit refund wording")
     elif (intent in ("refund", "replacement") or vague) and replace_words and not refund_words \
-            and not cancel_words and not asks_question:
+            and not cancel_words and (not asks_question or clear):
         intent, confidence = "replacement", max(probs.get("replacement", 0), 0.75)
         signals.append("explicit replacement wording")
-    elif vague and cancel_words and not refund_words and not replace_words and not asks_question:
+    elif (vague or (intent in ("refund", "replacement") and not refund_words
+                    and not replace_words)) and cancel_words and not refund_words \
+            and not replace_words and (not asks_question or clear):
         intent, confidence = "cancel", max(probs.get("cancel", 0), 0.75)
         signals.append("explicit cancel wording")
     elif (intent in ACTION_INTENTS or intent == "other") and WHERE_IS.search(text) \
@@ -279,7 +282,6 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
         intent, confidence = "other", max(probs.get("other", 0), 0.9)
         signals.append("courtesy only")
 
-    clear = clear_request(text)
     if intent in ACTION_INTENTS and HEDGE.search(text) and not clear:
         confidence *= 0.55
         signals.append("hedged")
