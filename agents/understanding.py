@@ -240,9 +240,8 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
             and not cancel_words and (not asks_question or clear):
         intent, confidence = "replacement", max(probs.get("replacement", 0), 0.75)
         signals.append("explicit replacement wording")
-    elif (vague or (intent in ("refund", "replacement") and not refund_words
-                    and not replace_words)) and cancel_words and not refund_words \
-            and not replace_words and (not asks_question or clear):
+    elif cancel_words and not refund_words and not replace_words and (
+            intent in ("refund", "replacement") or (vague and (not asks_question or clear))):
         intent, confidence = "cancel", max(probs.get("cancel", 0), 0.75)
         signals.append("explicit cancel wording")
     elif (intent in ACTION_INTENTS or intent == "other") and WHERE_IS.search(text) \
