@@ -17,10 +17,10 @@ MONEY = re.compile(r"(?i)(?:[$€£]\s?(\d[\d,]*(?:\.\d{1,2})?)|(\d[\d,]*(?:\.\d
 PART = re.compile(r"(?i)\b(?:\d{1,3}\s?%|percent|half|partial(?:ly)?|part of|some of|only part|"
                   r"one (?:pair|of them)|the difference|difference in price|shipping cost|"
                   r"discount|price (?:drop|match|adjustment)|(?:now|is|was|it's) (?:\$?\d+ )?"
-                  r"cheaper|cheaper (?:on|at|elsewhere|online|now)|compensation|goodwill)")
+                  r"cheaper|cheaper (?:on|at|elsewhere|online|now)\b|compensation|goodwill)")
 # The customer means to keep the item and get money off: not a refund at all.
 KEEP = re.compile(r"(?i)\b(?:discount|difference|(?:now|is|was|it's) (?:\$?\d+ )?cheaper|"
-                  r"cheaper (?:on|at|elsewhere|online|now)|price (?:drop|match|adjustment)|"
+                  r"cheaper (?:on|at|elsewhere|online|now)\b|price (?:drop|match|adjustment)|"
                   r"compensation|goodwill)")
 
 
