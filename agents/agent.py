@@ -15,6 +15,7 @@ from agents import entities, records
 from agents.amounts import asked_cents, full_order_note, keeps_item, partial_request
 from agents.confirmation import answer_to_offer
 from agents.dialogue import Dialogue, read_in_context, remember
+from agents.entities import THREAT
 from agents.language import english_share, foreign_language, says_yes
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.order_linking import link
@@ -79,6 +80,11 @@ class _Step:
     dialogue: Dialogue | None = None
 
 
+WHY = re.compile(r"(?i)^\s*(?:but |and |so |ok |okay )?(?:why(?: not| is that| so)?|how come|"
+                 r"what do you mean|on what (?:basis|grounds))\b[^a-z]{0,5}$")
+# Anger plus a clear request: the request is handled, and a person is offered alongside.
+ANGRY_OFFER = (" If you'd like a person on our team to look at this too, just say “a person” and "
+               "I'll pass it on straight away.")
 # Internal keys of a proposal outcome that the response carries elsewhere (`proposal`).
 HIDDEN_RESULT_KEYS = ("proposal", "proposal_event")
 
@@ -283,6 +289,9 @@ class SupportAgent:
         if pending and u.negative:
             return self._nothing_to_undo(None, u)
         answer = answer_to_offer(u.text)
+        if WHY.match(u.text) and history and history[-1].get("outcome") in (
+                "denied", "needs_info", "escalated") and history[-1].get("reason"):
+            return self._explain(history[-1], u, dialogue)
         if answer == "no" and _last_action(history):
             return self._nothing_to_undo(_last_action(history), u)
         requests = []
@@ -379,6 +388,27 @@ class SupportAgent:
         if outcome.result.status in ("needs_confirmation", "escalated"):
             outcome.extra["prefix"] = note
         return outcome
+
+    def _explain(self, last: dict, u: Understanding, dialogue: Dialogue) -> _Step:
+        """"Why not?" after a refusal: the reason again, in words, and a person offered (unless
+        a person already has it)."""
+        if last.get("outcome") == "escalated" or "review" in last["reason"]:
+            return _Step(Outcome(last.get("intent") or "other", u.confidence,
+                                 last.get("order_id"), "none", ToolResult(
+                                     "success", f"{last['reason']} A person on our team is "
+                                                "already looking at it and will reply to you.",
+                                     {"explained": True}, order_id=last.get("order_id"))),
+                         understanding=u, dialogue=dialogue)
+        outcome = Outcome(last.get("intent") or "other", u.confidence, last.get("order_id"),
+                          "none", ToolResult(
+                              "success", f"{last['reason']} That's our policy, and I can't "
+                                         "change it myself — but if you think it's wrong, reply "
+                                         "“yes” and I'll pass this to a person on our team.",
+                              {"explained": True}, order_id=last.get("order_id")),
+                          pending={"intent": "escalate", "awaiting": "person", "confidence": 1.0,
+                                   "order_id": last.get("order_id"), "reason": None,
+                                   "text": u.text[:500]})
+        return _Step(outcome, understanding=u, dialogue=dialogue)
 
     def _foreign(self, u: Understanding, language: str, dialogue: Dialogue) -> _Step:
         """Never act on a message the brain cannot read: say so, and offer a person."""
@@ -480,7 +510,9 @@ class SupportAgent:
                  "history": (history + [{"user": redact(turn.text)[:500],
                                          "intent": outcome.intent, "action": outcome.action,
                                          "order_id": outcome.order_id,
-                                         "outcome": outcome.result.status}])[-6:]}
+                                         "outcome": outcome.result.status,
+                                         "reason": redact(plain(outcome.result.reason))[:400]}
+                                        ])[-6:]}
         records.finish_turn(self.session_factory, turn, response, state, summary,
                             request_text=step.request_text, confirmed_proposal=step.confirmed)
         return response
@@ -566,6 +598,10 @@ class SupportAgent:
         text = outcome.extra.get("prefix", "") + text
         if outcome.extra.get("suffix"):
             text += " " + outcome.extra["suffix"]
+        escalated_now = result.status == "escalated" or bool(result.details.get("escalated"))
+        if (u.frustration.frustrated or THREAT.search(u.text)) and not escalated_now \
+                and outcome.intent != "escalate" and result.status != "with_agent":
+            text += ANGRY_OFFER
         others = [o for o in entities.extract_order_ids(u.text) if o != outcome.order_id]
         if outcome.order_id and others and not outcome.extra.get("several"):
             text += (f" You also mentioned order {', '.join('#' + o for o in others)}: send it "

@@ -31,7 +31,8 @@ would be great good perfect lovely fine sounds yes yeah sure ok okay proceed con
 with the refund cancellation cancel replacement replace this that one it and a lot much very
 kindly sir madam mate lol asap now right away straight""".split())
 NO = re.compile(
-    r"(?i)^\s*(?:no+\b(?![\s.:#,;-]*#?\d)|nope|nah|never ?mind|nevermind|not now|not yet|"
+    r"(?i)^\s*(?:(?:wait|hold on|hang on|actually|hmm+|oh|sorry|erm|um)[,.!\s]+(?:actually[,\s]+)?)?"
+    r"(?:no+\b(?![\s.:#,;-]*#?\d)|nope|nah|never ?mind|nevermind|not now|not yet|"
     r"maybe later|later|don'?t\b|do not\b|stop\b|forget it|hold off|no thanks|"
     r"no thank you|leave it|i changed my mind|changed my mind|not needed)")
 ORDER_NUMBER = re.compile(r"(?<![\w$€£.])#?\s?([A-Za-z]{0,4}-?\d{1,12}(?:-[A-Za-z0-9]{1,8})?)\b")

@@ -63,6 +63,9 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
         # "actually I'd rather have a refund": the same order, another action.
         u.order_id = dialogue.focus
         u.linked_by = "focus"
+    if (u.intent == "escalate" and not found.order_ids and not found.unknown_id
+            and dialogue.focus and any(o.id == dialogue.focus for o in orders)):
+        u.order_id = dialogue.focus  # "a person please" about the order we were discussing
     if dialogue.todo and NEXT.search(u.text) and not found.order_ids:
         step = dialogue.todo[0]
         u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], max(

@@ -190,8 +190,13 @@ def extract_reason(text: str) -> str | None:
     return None
 
 
+# "a person", "human please", "real person!" on their own (after "shall I pass this on?").
+PERSON_ALONE = re.compile(r"(?i)^\s*(?:yes,? )?(?:a |an )?(?:real |actual )?(?:person|human|agent|"
+                          r"human being|someone real)(?: please| pls| now)?[.!]*\s*$")
+
+
 def wants_human(text: str) -> bool:
-    return bool(HUMAN_REQUEST.search(text))
+    return bool(HUMAN_REQUEST.search(text) or PERSON_ALONE.match(text))
 
 
 def frustration(text: str) -> Frustration:

@@ -192,6 +192,11 @@ def continue_pending(u: Understanding, pending: dict | None, min_confidence: flo
     new_action = (u.intent != wanted and u.confidence >= min_confidence
                   and ((u.intent in ACTION_INTENTS and asks_for(ACTION_WORDS[u.intent], u.text))
                        or (u.intent == "status" and STATUS_WORDS.search(u.text))))
+    if u.intent == wanted and awaiting in ("confirm", "reason", "order"):
+        # The same request again in other words ("ok replace it then"): what was said before
+        # (the order, what is wrong with it) still holds.
+        u.order_id = u.order_id or pending.get("order_id")
+        u.reason = u.reason or pending.get("reason")
     if awaiting == "confirm" and answer_to_offer(u.text) == "yes":
         u.intent, u.confidence = wanted, 1.0
         u.order_id = u.order_id or pending.get("order_id")

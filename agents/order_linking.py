@@ -120,7 +120,9 @@ def item_match(name: str, words: list[str]) -> tuple[float, bool, frozenset[str]
     """How well the words fit an item name (0-1), whether its head noun was named, and which
     of the words it explains."""
     main, _, extra = name.lower().partition("(")
-    tokens = [(t, 1.0) for t in re.findall(r"[a-z0-9]+", main) if t not in STOP]
+    # Sizes and model numbers ("27-inch 4K") say little about which item a customer means.
+    tokens = [(t, 1.0) for t in re.findall(r"[a-z0-9]+", main)
+              if t not in STOP and not any(c.isdigit() for c in t) and t not in UNITS]
     if not tokens:
         return 0.0, False, frozenset()
     tokens[-1] = (tokens[-1][0], 2.0)  # the head noun: "chair" in "office chair"
@@ -134,6 +136,27 @@ def item_match(name: str, words: list[str]) -> tuple[float, bool, frozenset[str]
     total = sum(w for w, _ in credit)
     return (sum(w * c for w, c in credit) / total,
             any(w == 2.0 and c > 0 for w, c in credit), frozenset(used))
+
+
+UNITS = frozenset("inch inches cm mm ml kg lb oz xl xxl".split())
+
+
+def _distinctive(words: list[str], orders: list[OrderFact]) -> list:
+    """Last resort: a word that appears in the items of exactly one order ("the laptop one"
+    for a laptop stand) points at that order."""
+    owners: dict[str, set[str]] = {}
+    for o in orders:
+        for name in o.items:
+            for t in re.findall(r"[a-z]+", name.lower()):
+                if len(t) >= 4 and t not in STOP:
+                    owners.setdefault(t, set()).add(o.id)
+    fits = []
+    for w in words:
+        hits = {oid for t, ids in owners.items() if _same(t, w) == 1.0 for oid in ids}
+        if len(hits) == 1:
+            oid = hits.pop()
+            fits.append((1, 0.3, oid, frozenset({w})))
+    return fits
 
 
 def _by_items(text: str, orders: list[OrderFact], within_list: bool
@@ -151,10 +174,12 @@ def _by_items(text: str, orders: list[OrderFact], within_list: bool
             score, head, used = item_match(name, words)
             if not (head or (within_list and score > 0)):
                 continue
-            if score >= (0.25 if within_list else 0.5) and (best is None or score > best[0]):
+            if score >= (0.25 if within_list else 0.4) and (best is None or score > best[0]):
                 best = (score, used)
         if best:
             fits.append((len(best[1]), best[0], o.id, best[1]))
+    if not fits and not within_list:
+        fits = _distinctive(words, orders)
     fits.sort(key=lambda f: (-f[0], -f[1]))
     named: list[tuple[str, frozenset]] = []
     tied: list[str] = []

@@ -71,7 +71,8 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
                     "can also answer questions about our policies, or connect you with a person. "
                     "Just tell me what you need, in your own words.")
         if (result.details.get("already_done") or result.details.get("nothing_pending")
-                or result.details.get("refund_tracking") or result.details.get("foreign")):
+                or result.details.get("refund_tracking") or result.details.get("foreign")
+                or result.details.get("explained")):
             return reason
         if result.details.get("answer"):  # a question about an action, with this order's facts
             offer = {"refund": " Would you like me to refund it?",
