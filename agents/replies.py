@@ -79,7 +79,9 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
                      "cancel": " Would you like me to cancel it?",
                      "replacement": " If so, tell me what's wrong with it and I'll set it up."
                      }.get(result.details.get("purpose"), "")
-            return f"{reason}{offer if result.details.get('eligible') else ''}"
+            if not result.details.get("eligible"):
+                return f"No — {reason[:1].lower()}{reason[1:]}"
+            return f"{reason}{offer}"
         if result.details.get("declined") and result.order_id:
             return f"{reason} Is there anything else I can help with?"
         if u.negative or result.details.get("declined"):
