@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from db.demo_data import demo_fixture
-from tests.agents.offline_shop import build_shop, cases, order_row, refund_rows, says_yes
+from tests.agents.offline_shop import build_shop, cases, order_row, refund_rows
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +83,10 @@ def test_a_question_about_an_order_out_of_the_window_is_answered_no(shop):
     assert refund_rows(shop, order_id="1005") == []
 
 
-def test_a_question_then_yes_then_yes_refunds_once(shop):
-    answer, offer = chat(shop, 2, "could I return the blender for my money back?", "yes")
-    assert answer["action"] == "none" and answer["order_id"] == "2002"
-    done = says_yes(shop.agent, 2, offer)
+def test_a_polite_request_is_proposed_and_a_second_yes_does_not_refund_again(shop):
+    offer, done, again = chat(shop, 2, "could I return the blender for my money back?", "yes",
+                              "yes")
+    assert offer["proposal"]["order_id"] == "2002" and "$89.99" in offer["response"]
     assert done["action_result"]["status"] == "success"
+    assert again["action"] == "none"
     assert refund_rows(shop, order_id="2002") == [("2002", 8999, "refund")]
