@@ -264,6 +264,7 @@ class SupportAgent:
         self.runner.drop(proposal_id, ctx, why)
         if answer == "no":
             return self._declined(snapshot)
+        turn.state["dropped_offer"] = snapshot  # "ok replace it then": what it was about holds
         return None
 
     def _answer_then_offer_again(self, turn: records.Turn, u: Understanding, ctx: ToolContext,
@@ -336,6 +337,9 @@ class SupportAgent:
             # Nothing is proposed in this mode, so a request put as a question is not a sure
             # one: answer it with the order's facts and let the customer say yes.
             u.signals.append("asked as a question")
+        offer = turn.state.get("dropped_offer")
+        if offer and u.intent == _offer_intent(offer) and u.order_id in (None, offer["order_id"]):
+            u.order_id, u.reason = offer["order_id"], u.reason or offer.get("reason")
         ctx.confidence, ctx.intent = u.confidence, u.intent
         part = self._partial_amount(u, shop, dialogue, ctx)
         if part is not None:
