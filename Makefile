@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install install-dev env init run api chromium test bench eval lint clean
+.PHONY: install install-dev env init run api chromium test bench eval lint clean vendor-js
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,16 @@ env:
 init: install env
 	$(PY) init_db.py
 
+# API with uvicorn on :8000, portal with gunicorn on :5000 (scripts/run_local.py).
 run: init
 	$(PY) scripts/run_local.py
+
+# Refresh the vendored front-end files from the versions pinned in package-lock.json.
+vendor-js:
+	npm ci --no-audit --no-fund
+	cp node_modules/axe-core/axe.min.js tests/e2e/vendor/axe.min.js
+	cp node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core.LICENSE
+	rm -rf node_modules
 
 api: init
 	$(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port 8000

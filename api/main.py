@@ -19,7 +19,7 @@ from api.errors import install_error_handlers
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.rate_limit import make_limiter
-from api.routes import cases, conversations, health, support, tickets
+from api.routes import cases, conversations, health, policies, support, tickets
 from audit.log_setup import configure_logging
 from config import Settings, get_settings
 
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, services: AgentServices | None 
     app.include_router(conversations.router, dependencies=protected)
     app.include_router(tickets.router, dependencies=protected)
     app.include_router(cases.router, dependencies=protected)
+    app.include_router(policies.router, dependencies=protected)
     app.include_router(health.router)
 
     if settings.cors_origins:

@@ -97,10 +97,16 @@ class ApiClient:
         return self._request("POST", f"/cases/{int(case_id)}/{step}", json=body,
                              timeout=timeout)
 
+    def search_policies(self, query: str, *, k: int = 5,
+                        timeout: float | None = None) -> dict[str, Any]:
+        """The assistant's own policy search (GET /policies/search), for the help centre."""
+        return self._request("GET", "/policies/search", params={"q": query[:200], "k": k},
+                             timeout=timeout)
+
     def health(self, timeout: float | None = None) -> dict[str, Any]:
         return self._request("GET", "/health", timeout=timeout)
 
-    def _request(self, method: str, path: str, *, json: Any = None,
+    def _request(self, method: str, path: str, *, json: Any = None, params: Any = None,
                  headers: dict[str, str] | None = None, timeout: float | None = None) -> dict:
         all_headers = {"Accept": "application/json", **(headers or {})}
         if self.api_key:
@@ -110,7 +116,7 @@ class ApiClient:
             # Connecting gets at least a second (a shorter connect limit only causes false
             # alarms); the read limit is the configured one.
             response = requests.request(method, self.base_url + path, json=json,
-                                        headers=all_headers, timeout=(max(1.0, read), read))
+                                        params=params, headers=all_headers, timeout=(max(1.0, read), read))
         except requests.ConnectTimeout as exc:
             raise ApiUnavailable(f"the support service did not answer in time ({path})") from exc
         except requests.Timeout as exc:

@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import uuid
 from datetime import timedelta
 
-from flask import Flask, render_template
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_bootstrap import Bootstrap5
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
+from flask_login.utils import login_url
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from audit.audit_log import AuditLog
@@ -24,7 +27,7 @@ from config import Settings, get_settings
 from db.engine import make_engine, make_session_factory
 from frontend import filters
 from frontend.api_client import ApiClient
-from frontend.security import install_security_headers
+from frontend.security import install_security_headers, safe_next
 from frontend.services import users
 from frontend.state import EXTENSION_KEY, PortalState, get_state
 from frontend.throttle import LoginThrottle
@@ -64,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in test_config.items()
                        if k.isupper() and k.lower() not in Settings.model_fields})
+    _behind_a_proxy(app, test_config)
     configure_logging()
 
     engine = make_engine(settings.database_url)
@@ -80,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Bootstrap5(app)
     _login_manager(app)
     filters.install(app)
+    app.add_template_global(lambda: uuid.uuid4().hex, "fresh_key")
     install_security_headers(app)
     _error_pages(app)
     _blueprints(app)
@@ -90,6 +95,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         worker.start()
         app.extensions["supportops_retry_worker"] = worker
     return app
+
+
+def _behind_a_proxy(app: Flask, test_config: dict) -> None:
+    """Behind a reverse proxy (README "Portal: production serving"): PORTAL_PROXY_HOPS=1 trusts
+    one proxy's X-Forwarded-For/-Proto/-Host, so the sign-in throttle sees the customer's
+    address and redirects keep https; PORTAL_SECURE_COOKIES=1 sends cookies over HTTPS only."""
+    hops = int(test_config.get("PORTAL_PROXY_HOPS", os.environ.get("PORTAL_PROXY_HOPS", "0")) or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    secure = str(test_config.get("PORTAL_SECURE_COOKIES",
+                                 os.environ.get("PORTAL_SECURE_COOKIES", ""))).lower()
+    if secure in ("1", "true", "yes"):
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
 
 
 def get_state_of(app: Flask) -> PortalState:
@@ -106,11 +126,32 @@ def _login_manager(app: Flask) -> None:
     def _load(user_id: str):
         return users.load_user(get_state().factory, user_id)
 
+    @manager.unauthorized_handler
+    def _sign_in_first():
+        flash(manager.login_message, manager.login_message_category)
+        return redirect(login_url("auth.login", next_url=page_behind(request)))
+
+
+def page_behind(req) -> str:
+    """The page a form was sent from, to come back to after signing in: a POST address such as
+    /tickets/5/reply is not a page, /tickets/5 is (and its composer gets the kept draft)."""
+    path = req.path
+    parts = path.strip("/").split("/")
+    if req.method == "GET":
+        return req.full_path.rstrip("?") if req.query_string else path
+    if len(parts) >= 2 and parts[0] == "tickets" and parts[1].isdigit():
+        return f"/tickets/{parts[1]}"
+    if parts[:2] == ["tickets", "new"]:
+        return "/tickets/new"
+    if len(parts) >= 3 and parts[:2] == ["staff", "cases"] and parts[2].isdigit():
+        return f"/staff/cases/{parts[2]}"
+    return "/"
+
 
 def _blueprints(app: Flask) -> None:
-    from frontend.views import auth, orders, policies, staff, tickets
+    from frontend.views import auth, help, orders, policies, staff, tickets
 
-    for module in (auth, orders, tickets, staff, policies):
+    for module in (auth, orders, tickets, staff, policies, help):
         app.register_blueprint(module.bp)
 
 
@@ -134,6 +175,13 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
+        if not current_user.is_authenticated and request.endpoint not in ("auth.login",
+                                                                          "auth.register"):
+            # The session ended (its CSRF token with it): sign in again and come back to the
+            # same page, where the browser has kept what was typed (static/portal.js).
+            flash("Your session ended, so nothing was sent. Please sign in again — what you "
+                  "were writing is kept in this browser.", "warning")
+            return redirect(login_url("auth.login", next_url=safe_next(page_behind(request), "/")))
         return render_template(
             "errors/error.html", code=400, title="Your form expired",
             text="For your security, forms expire. Please go back, reload the page and try "

@@ -15,14 +15,19 @@ _ids = itertools.count(1)
 
 
 def bar_chart(title: str, rows: list[tuple[str, int | float]], *, value_format: str = "{:g}",
-              width: int = 560, bar_height: int = 26, gap: int = 10, label_width: int = 150) -> Markup:
+              width: int = 320, bar_height: int = 14, label_height: int = 20,
+              gap: int = 12) -> Markup:
+    """Each label sits on its own line above its bar, so the drawing can be narrow: 320 units
+    wide, it is shown at about its own size on a phone (labels stay 14 px, never clipped) and
+    scales up on a desktop."""
     if not rows:
         return Markup('<p class="text-body-secondary mb-0">No data yet.</p>')
     uid = next(_ids)
     top = max(value for _, value in rows) or 1
-    value_width = 70
-    track = width - label_width - value_width
-    height = len(rows) * (bar_height + gap) - gap
+    value_width = 48
+    track = width - value_width
+    row_height = label_height + bar_height + gap
+    height = len(rows) * row_height - gap
     description = ", ".join(f"{label}: {value_format.format(value)}" for label, value in rows)
     parts = [
         f'<svg class="bar-chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
@@ -31,23 +36,22 @@ def bar_chart(title: str, rows: list[tuple[str, int | float]], *, value_format: 
         f'<desc id="chart-d{uid}">{escape(description)}</desc>',
     ]
     for i, (label, value) in enumerate(rows):
-        y = i * (bar_height + gap)
+        y = i * row_height
+        bar_y = y + label_height
         length = max(2.0, track * (value / top)) if value else 0
-        middle = y + bar_height / 2
         parts.append(
             f'<g class="bar-row bar-{i % 6}">'
-            f'<text class="bar-label" x="{label_width - 8}" y="{middle}" text-anchor="end" '
-            f'dominant-baseline="middle">{escape(_short(label))}</text>'
-            f'<rect class="bar-track" x="{label_width}" y="{y}" width="{track}" '
+            f'<text class="bar-label" x="0" y="{y + 14}">{escape(_short(label))}</text>'
+            f'<rect class="bar-track" x="0" y="{bar_y}" width="{track}" '
             f'height="{bar_height}" rx="4"></rect>'
-            f'<rect class="bar" x="{label_width}" y="{y}" width="{length:.1f}" '
+            f'<rect class="bar" x="0" y="{bar_y}" width="{length:.1f}" '
             f'height="{bar_height}" rx="4"></rect>'
-            f'<text class="bar-value" x="{label_width + track + 8}" y="{middle}" '
-            f'dominant-baseline="middle">{escape(value_format.format(value))}</text></g>')
+            f'<text class="bar-value" x="{width}" y="{bar_y + bar_height - 2}" '
+            f'text-anchor="end">{escape(value_format.format(value))}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def _short(label: str, limit: int = 22) -> str:
+def _short(label: str, limit: int = 40) -> str:
     label = label.replace("_", " ")
     return label if len(label) <= limit else label[: limit - 1] + "…"

@@ -64,6 +64,15 @@ def datetime_utc(value: datetime | None) -> str:
     return value.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ", 1) if value else "—"
 
 
+def iso_datetime(value: datetime | None) -> str:
+    """A stored (naive UTC) time for <time datetime>; the page's script shows it locally."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
 def iso_utc(value: str | None) -> str:
     """An ISO timestamp string (audit records) shown like every other time in the portal."""
     try:
@@ -107,6 +116,6 @@ def percent(value: float | None) -> str:
 
 def install(app: Flask) -> None:
     for name, func in (("money", money), ("dollars", dollars), ("date", date),
-                       ("datetime", datetime_utc), ("iso_utc", iso_utc), ("label", label), ("known_label", known_label), ("badge", badge),
+                       ("datetime", datetime_utc), ("iso_utc", iso_utc), ("iso_datetime", iso_datetime), ("label", label), ("known_label", known_label), ("badge", badge),
                        ("percent", percent), ("plain", plain)):
         app.add_template_filter(func, name)

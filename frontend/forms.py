@@ -84,17 +84,22 @@ class OfferForm(FlaskForm):
     submit = SubmitField("Confirm")
 
 
+RATING_LABELS = [("1", "Very poor"), ("2", "Poor"), ("3", "Okay"), ("4", "Good"),
+                 ("5", "Excellent")]
+SATISFIED_FROM = 3  # 1 and 2 mean "not satisfied": a person takes over (SPEC R6)
+
+
 class FeedbackForm(FlaskForm):
-    satisfied = RadioField("Did this solve your problem?",
-                           choices=[("yes", "Yes, I'm satisfied"), ("no", "No, I'm not satisfied")],
-                           validators=[InputRequired("Choose satisfied or not satisfied.")])
-    rating = SelectField("Rating (optional)", choices=[("", "No rating"), ("5", "5 – excellent"),
-                                                       ("4", "4 – good"), ("3", "3 – okay"),
-                                                       ("2", "2 – poor"), ("1", "1 – very poor")],
-                         default="")
+    """One tap: the rating button pressed is the answer; 1-2 is "not satisfied" (escalates)."""
+
+    rating = RadioField("How did we do?", choices=RATING_LABELS,
+                        validators=[InputRequired("Choose a rating from 1 to 5.")])
     comment = TextAreaField("Comment (optional)", filters=[_strip],
                             validators=[Optional(), Length(max=2000)])
-    submit = SubmitField("Send feedback")
+
+    @property
+    def is_satisfied(self) -> bool:
+        return int(self.rating.data) >= SATISFIED_FROM
 
 
 class SettleCaseForm(FlaskForm):

@@ -27,8 +27,15 @@ def _inline(text: str) -> str:
     return html
 
 
-def render(text: str) -> Markup:
+def slug(text: str) -> str:
+    """A heading's anchor: "Refund window" -> "refund-window" (links from answers land there)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def render(text: str, shift: int = 1) -> Markup:
+    """`shift`: how many levels a heading moves down (1: the page's own title is the h1)."""
     out: list[str] = []
+    used: set[str] = set()
     paragraph: list[str] = []
     list_tag: str | None = None
 
@@ -51,8 +58,12 @@ def render(text: str) -> Markup:
         elif heading:
             flush_paragraph()
             close_list()
-            level = min(len(heading.group(1)) + 1, 6)  # the page title is the h1
-            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+            level = min(len(heading.group(1)) + shift, 6)
+            anchor = base = slug(heading.group(2))
+            while anchor in used:
+                anchor = f"{base}-{len(used)}"
+            used.add(anchor)
+            out.append(f'<h{level} id="{anchor}">{_inline(heading.group(2))}</h{level}>')
         elif bullet or numbered:
             flush_paragraph()
             tag = "ul" if bullet else "ol"

@@ -1,6 +1,9 @@
-"""Start the API (:8000) and the portal (:5000) together; Ctrl-C stops both.
+"""Start the API (:8000, uvicorn) and the portal (:5000, gunicorn) together; Ctrl-C stops both.
 
-Used by `make run`. The offline brain is the default here unless AGENT_MODE is set.
+Used by `make run`. The offline brain is the default here unless AGENT_MODE is set. The portal
+runs under gunicorn (a production WSGI server), never Flask's development server:
+PORTAL_WORKERS processes (default 2) with PORTAL_THREADS threads each (default 4), and a
+worker timeout above the API's own time limit so a slow answer is never cut off mid-way.
 """
 
 from __future__ import annotations
@@ -31,14 +34,22 @@ def wait_for(url: str, seconds: float = 120) -> bool:
     return False
 
 
+def portal_command() -> list[str]:
+    api_timeout = float(os.environ.get("API_TIMEOUT_SECONDS", "30"))
+    return [sys.executable, "-m", "gunicorn", "frontend.app:create_app()",
+            "--bind", f"127.0.0.1:{PORTAL_PORT}",
+            "--workers", os.environ.get("PORTAL_WORKERS", "2"),
+            "--threads", os.environ.get("PORTAL_THREADS", "4"),
+            "--timeout", str(int(api_timeout + 30)), "--graceful-timeout", "20",
+            "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"]
+
+
 def main() -> int:
     env = {**os.environ, "AGENT_MODE": os.environ.get("AGENT_MODE", "offline"),
            "API_URL": f"http://127.0.0.1:{API_PORT}", "HF_HUB_OFFLINE": "1"}
     api = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
                             "--port", str(API_PORT)], cwd=ROOT, env=env)
-    portal = subprocess.Popen([sys.executable, "-m", "flask", "--app", "frontend.app:create_app",
-                               "run", "--host", "127.0.0.1", "--port", str(PORTAL_PORT)],
-                              cwd=ROOT, env=env)
+    portal = subprocess.Popen(portal_command(), cwd=ROOT, env=env)
     procs = [api, portal]
 
     def stop(*_):

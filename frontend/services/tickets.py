@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import ticket_lifecycle
@@ -76,3 +77,54 @@ def create_queued(factory: sessionmaker[Session], user_id: int, text: str,
             ticket_id=ticket.id, request_key=request_key, replay_key=replay_key, attempts=1,
             last_error=error[:300], retry_after=now + timedelta(seconds=backoff_seconds)))
         return ticket.id
+
+
+SOLVED = ("resolved", "closed")
+
+
+@dataclass
+class ConversationCard:
+    """One row of My conversations: the latest ticket of a conversation and its last message."""
+
+    ticket: Ticket
+    last_role: str
+    last_text: str
+    last_at: datetime
+    last_message_id: int
+
+    @property
+    def key(self) -> str:
+        return f"c{self.ticket.conversation_id}" if self.ticket.conversation_id else \
+            f"t{self.ticket.id}"
+
+    @property
+    def solved(self) -> bool:
+        return self.ticket.status in SOLVED
+
+
+def conversation_cards(factory: sessionmaker[Session], user_id: int) -> list[ConversationCard]:
+    """A customer's conversations, most recent activity first (a ticket kept while the service
+    was down has no conversation yet and is its own card)."""
+    with transaction(factory) as session:
+        tickets = list(session.scalars(select(Ticket).where(Ticket.user_id == user_id)
+                                       .order_by(Ticket.id.desc())))
+        latest: dict[str, Ticket] = {}
+        for t in tickets:
+            latest.setdefault(t.conversation_id or f"#{t.id}", t)
+        conversation_ids = [t.conversation_id for t in latest.values() if t.conversation_id]
+        last_ids = dict(session.execute(
+            select(Message.conversation_id, func.max(Message.id))
+            .where(Message.conversation_id.in_(conversation_ids))
+            .group_by(Message.conversation_id)).all()) if conversation_ids else {}
+        last = {m.conversation_id: m for m in session.scalars(
+            select(Message).where(Message.id.in_(list(last_ids.values()))))} if last_ids else {}
+    cards = []
+    for t in latest.values():
+        m = last.get(t.conversation_id)
+        if m is not None:
+            cards.append(ConversationCard(t, m.role, m.content, m.created_at, m.id))
+        else:
+            cards.append(ConversationCard(t, "user", t.user_input, t.updated_at or t.created_at,
+                                          0))
+    cards.sort(key=lambda c: (c.last_at, c.ticket.id), reverse=True)
+    return cards

@@ -1,15 +1,27 @@
-"""New requests, my tickets, a ticket page with follow-up replies and feedback."""
+"""New requests, my conversations, and the ticket page as one live conversation: the thread,
+clickable replies (order cards, Confirm / Not now, a person, follow-ups), one-tap rating and
+a composer. Every button is a plain CSRF-protected form; static/portal.js sends them in
+place when JavaScript is on."""
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from db.models import utcnow
 from frontend.api_client import ApiError, ApiUnavailable
-from frontend.forms import FeedbackForm, OfferForm, ReplyForm, RequestForm
-from frontend.services import escalations, offers, queue, support
+from frontend.forms import RATING_LABELS, FeedbackForm, OfferForm, ReplyForm, RequestForm
+from frontend.services import (
+    conversation,
+    escalations,
+    help_centre,
+    offers,
+    queue,
+    small_talk,
+    support,
+)
 from frontend.services import tickets as ticket_service
 from frontend.services.orders import order_choices
 from frontend.state import get_state
@@ -38,19 +50,57 @@ def _fresh_key() -> str:
     return uuid.uuid4().hex
 
 
+def _to_ticket(ticket_id: int):
+    """Back to the conversation, scrolled to the latest answer."""
+    return redirect(url_for("tickets.show", ticket_id=ticket_id, _anchor="latest"))
+
+
 def _after_submit(result: support.Submitted):
     if result.queued:
         flash(QUEUED_MESSAGE, "warning")
-    return redirect(url_for("tickets.show", ticket_id=result.ticket_id))
+    return _to_ticket(result.ticket_id)
+
+
+SEEN_KEY, SEEN_LIMIT = "seen", 100
+
+
+def _seen() -> dict[str, int]:
+    seen = session.get(SEEN_KEY)
+    return seen if isinstance(seen, dict) else {}
+
+
+def _mark_seen(key: str, message_id: int) -> None:
+    """Which messages this browser session has seen (bounded), for the unread dot."""
+    seen = {k: v for k, v in _seen().items() if k != key}
+    seen[key] = message_id
+    session[SEEN_KEY] = dict(list(seen.items())[-SEEN_LIMIT:])
 
 
 @bp.route("/")
 @login_required
 def list_tickets():
     _retry_my_queue()
-    return render_template("tickets/list.html",
-                           tickets=ticket_service.list_for_user(get_state().factory,
-                                                                current_user.id))
+    cards = ticket_service.conversation_cards(get_state().factory, current_user.id)
+    show = request.args.get("show", "all")
+    if show not in ("all", "open", "solved"):
+        show = "all"
+    counts = {"all": len(cards), "solved": sum(c.solved for c in cards)}
+    counts["open"] = counts["all"] - counts["solved"]
+    seen = _seen()
+    # A reply from a person arrives while the customer is away: that is what "unread" marks.
+    unread = {c.key for c in cards
+              if c.last_role == "agent" and c.last_message_id > seen.get(c.key, 0)}
+    shown = [c for c in cards if show == "all" or (show == "solved") == c.solved]
+    return render_template("tickets/list.html", cards=shown, show=show, counts=counts,
+                           unread=unread)
+
+
+def _small_talk_lines(text: str) -> list[conversation.Line]:
+    """A greeting or thanks, answered in place: shown, not stored, no ticket."""
+    now = utcnow()
+    return [conversation.Line("user", text, now),
+            conversation.Line("assistant", small_talk.reply_to(text, current_user.first_name),
+                              now, latest_answer=True)]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -65,7 +115,14 @@ def new():
         if form.order_id.data not in {c[0] for c in choices}:
             form.order_id.data = ""
         form.request_key.data = _fresh_key()
-    if form.validate_on_submit():
+    extra_lines: list = []
+    if form.validate_on_submit() and small_talk.is_small_talk(form.message.data):
+        extra_lines = _small_talk_lines(form.message.data)
+        form = RequestForm(formdata=None, request_key=_fresh_key())
+        form.order_id.choices = [("", "No specific order")] + choices
+        return render_template("tickets/new.html", form=form, has_orders=bool(choices),
+                               extra_lines=extra_lines)
+    if form.is_submitted() and not form.errors:
         text = support.with_picked_order(form.message.data, form.order_id.data or None,
                                          [c[0] for c in choices])
         try:
@@ -77,24 +134,67 @@ def new():
         else:
             return _after_submit(result)
     status = 400 if form.is_submitted() else 200
-    return render_template("tickets/new.html", form=form, has_orders=bool(choices)), status
+    return render_template("tickets/new.html", form=form, has_orders=bool(choices),
+                           extra_lines=extra_lines), status
 
 
-def _render_ticket(ticket, reply_form=None, feedback_form=None, status=200):
+OFFER_STEPS = {"issue_refund": "Refunding {amount} to your original payment method",
+               "cancel_order": "Cancelling the order and refunding {amount}",
+               "create_replacement": "Creating your free replacement order"}
+
+
+def _sources(ticket) -> list[dict]:
+    folder = get_state().settings.policies_dir
+    found, seen = [], set()
+    for src in ticket.policy_sources or []:
+        if not isinstance(src, dict):
+            continue
+        cited = help_centre.citation(folder, src.get("source"), src.get("section"))
+        if cited and (cited["slug"], cited["section"]) not in seen:
+            seen.add((cited["slug"], cited["section"]))
+            found.append(cited)
+    return found
+
+
+def _conversation_of(ticket):
+    """Show the conversation's latest ticket: its answer, offer and replies are the live ones."""
+    state = get_state()
+    siblings = ticket_service.conversation_tickets(state.factory, current_user.id,
+                                                   ticket.conversation_id)
+    return max(siblings, key=lambda t: t.id) if siblings else ticket
+
+
+def _render_ticket(ticket, reply_form=None, feedback_form=None, status=200, extra_lines=()):
+    from frontend.filters import money
+
     state = get_state()
     if reply_form is None:
         reply_form = ReplyForm(formdata=None, request_key=_fresh_key())
+    escalation = escalations.customer_notice(state.factory, ticket.id)
+    offer = offers.open_offer(state.factory, current_user.id, ticket)
+    person_has_it = bool(escalation and escalation.status == "with_agent")
+    convo = conversation.build(state.factory, ticket, offer is not None, person_has_it)
+    if convo.lines:
+        _mark_seen(f"c{ticket.conversation_id}" if ticket.conversation_id else f"t{ticket.id}",
+                   _last_message_id(ticket))
+    offer_step = ""
+    if offer is not None:
+        offer_step = OFFER_STEPS.get(offer.action, "Doing it").format(
+            amount=money(offer.amount_cents))
+        if offer.needs_approval:
+            offer_step = "Sending it to a person on our team for approval"
     return render_template(
-        "tickets/detail.html", ticket=ticket,
-        transcript=ticket_service.transcript(state.factory, ticket.conversation_id),
-        siblings=ticket_service.conversation_tickets(state.factory, current_user.id,
-                                                     ticket.conversation_id),
-        escalation=escalations.customer_notice(state.factory, ticket.id),
-        offer=offers.open_offer(state.factory, current_user.id, ticket),
-        offer_form=OfferForm(formdata=None),
-        actions=ticket_service.actions(state.factory, ticket.id),
+        "tickets/detail.html", ticket=ticket, convo=convo, escalation=escalation,
+        offer=offer, offer_form=OfferForm(formdata=None), offer_step=offer_step,
+        sources=_sources(ticket), extra_lines=list(extra_lines),
+        talk_to_person=conversation.TALK_TO_A_PERSON, rating_labels=RATING_LABELS,
         reply_form=reply_form, feedback_form=feedback_form or FeedbackForm(formdata=None),
     ), status
+
+
+def _last_message_id(ticket) -> int:
+    messages = ticket_service.transcript(get_state().factory, ticket.conversation_id)
+    return messages[-1].id if messages else 0
 
 
 @bp.route("/<int:ticket_id>")
@@ -104,6 +204,9 @@ def show(ticket_id: int):
     if ticket.status == "queued":
         _retry_my_queue()
         ticket = _own_ticket_or_404(ticket_id)
+    latest = _conversation_of(ticket)
+    if latest.id != ticket.id:
+        return _to_ticket(latest.id)
     return _render_ticket(ticket)
 
 
@@ -115,7 +218,10 @@ def reply(ticket_id: int):
     if not ticket.conversation_id:
         flash("This request hasn't been processed yet, so it can't take a reply. "
               "Please start a new request instead.", "warning")
-        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+        return _to_ticket(ticket.id)
+    if form.validate_on_submit() and small_talk.is_small_talk(form.message.data) and \
+            _nothing_open(ticket):
+        return _render_ticket(ticket, extra_lines=_small_talk_lines(form.message.data))
     if form.validate_on_submit():
         try:
             result = support.submit(get_state(), current_user.id, form.message.data,
@@ -129,20 +235,26 @@ def reply(ticket_id: int):
     return _render_ticket(ticket, reply_form=form, status=400)
 
 
+def _nothing_open(ticket) -> bool:
+    """No question, offer or person waiting on the customer: a bare "thanks" needs no ticket."""
+    return (ticket.result_status not in conversation.OPEN_QUESTION
+            and ticket.status not in ("escalated", "with_agent", "queued"))
+
+
 @bp.route("/<int:ticket_id>/feedback", methods=["POST"])
 @login_required
 def feedback(ticket_id: int):
     ticket = _own_ticket_or_404(ticket_id)
     form = FeedbackForm()
-    if ticket.status == "queued":
-        flash("You can rate this request once it has been processed.", "warning")
-        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    if ticket.status not in ticket_service.SOLVED or not _nothing_open(ticket):
+        flash("You can rate this conversation once it is finished.", "warning")
+        return _to_ticket(ticket.id)
     if not form.validate_on_submit():
         return _render_ticket(ticket, feedback_form=form, status=400)
-    satisfied = form.satisfied.data == "yes"
+    satisfied = form.is_satisfied
     try:
         get_state().api.feedback(ticket.id, user_id=current_user.id, satisfied=satisfied,
-                                 rating=int(form.rating.data) if form.rating.data else None,
+                                 rating=int(form.rating.data),
                                  comment=form.comment.data or None)
     except (ApiUnavailable, ApiError) as exc:
         message = exc.message if isinstance(exc, ApiError) and not exc.retryable else (
@@ -154,9 +266,9 @@ def feedback(ticket_id: int):
     if satisfied:
         flash("Thanks for your feedback!", "success")
     else:
-        flash("Sorry we didn't get this right. We've passed your case to a support specialist, "
-              "who will follow up with you.", "info")
-    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+        flash("Sorry we didn't get this right. We've passed your case to a person on our team, "
+              "who will follow up with you here.", "info")
+    return _to_ticket(ticket.id)
 
 
 OFFER_GONE = {
@@ -185,8 +297,9 @@ def _answer_offer(ticket_id: int, proposal_id: str, yes: bool):
     else:
         result = answer.get("action_result") or {}
         category = {"success": "success", "escalated": "info"}.get(result.get("status"), "info")
-        flash(answer.get("response") or "Done.", category if yes else "info")
-    return redirect(url_for("tickets.show", ticket_id=ticket_id))
+        if not answer.get("response"):
+            flash("Done.", category if yes else "info")
+    return _to_ticket(ticket_id)
 
 
 @bp.route("/<int:ticket_id>/offers/<proposal_id>/confirm", methods=["POST"])

@@ -53,6 +53,22 @@ CUSTOMERS = {
     "handback": {"id": 23, "name": "Nina Park", "email": "nina@shop.test", "order": "6301"},
     "journey": {"id": 24, "name": "Omar Haddad", "email": "omar@shop.test", "order": "6401",
                 "total": 649.00},
+    # The live conversation (tests/e2e/test_conversation.py and friends): some customers have
+    # a second order, so the assistant asks "which order?" and shows cards to pick from.
+    "live": {"id": 25, "name": "Pia Lang", "email": "pia@shop.test", "order": "6501",
+             "more": [("6502", "Wireless mouse", 25.00)]},
+    "person": {"id": 26, "name": "Quinn Reyes", "email": "quinn@shop.test", "order": "6601"},
+    "rate": {"id": 27, "name": "Rosa Diaz", "email": "rosa@shop.test", "order": "6701"},
+    "draft": {"id": 28, "name": "Sven Olsen", "email": "sven@shop.test", "order": "6801"},
+    "nojs": {"id": 29, "name": "Tara Singh", "email": "tara@shop.test", "order": "6901",
+             "more": [("6902", "Wireless mouse", 25.00)]},
+    "keyboard": {"id": 30, "name": "Uma Patel", "email": "uma@shop.test", "order": "7001",
+                 "more": [("7002", "Wireless mouse", 25.00)]},
+    "mobile": {"id": 31, "name": "Vic Moreau", "email": "vic@shop.test", "order": "7101",
+               "more": [("7102", "Wireless mouse", 25.00)]},
+    "tour": {"id": 32, "name": "Wen Li", "email": "wen@shop.test", "order": "7201",
+             "more": [("7202", "Wireless mouse", 25.00)]},
+    "slow": {"id": 33, "name": "Xena Ruiz", "email": "xena@shop.test", "order": "7301"},
 }
 _ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL", "SMTP_USER",
              "SMTP_PASSWORD")
@@ -82,6 +98,12 @@ def fixture() -> dict:
             order.update(shipped_at=_iso(7), delivered_at=_iso(5), carrier="UPS",
                          tracking_number=f"1Z{c['order']}")
         orders.append(order)
+        for oid, name, total in c.get("more", []):
+            orders.append({"id": oid, "user_id": c["id"], "status": "delivered", "total": total,
+                           "ordered_at": _iso(9), "shipped_at": _iso(8), "delivered_at": _iso(6),
+                           "carrier": "DHL", "tracking_number": f"JD{oid}",
+                           "items": [{"sku": f"SKU-{oid}", "name": name, "qty": 1,
+                                      "price": total}]})
     return {"users": users, "orders": orders, "refunds": []}
 
 

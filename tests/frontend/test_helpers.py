@@ -33,7 +33,7 @@ def test_a_picked_order_is_added_only_when_the_text_names_none(text, picked, exp
 def test_policy_markdown_renders_structure_and_escapes_html():
     html = str(render("# Title\n\nSome **bold** and *soft* text\nwrapped.\n\n- one\n- two\n\n"
                       "1. first\n\n<script>alert(1)</script> & more"))
-    assert "<h2>Title</h2>" in html
+    assert '<h2 id="title">Title</h2>' in html
     assert "<p>Some <strong>bold</strong> and <em>soft</em> text wrapped.</p>" in html
     assert "<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in html and "<ol>\n<li>first</li>" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html and "<script>" not in html
@@ -41,11 +41,12 @@ def test_policy_markdown_renders_structure_and_escapes_html():
 
 def test_bar_chart_scales_bars_and_escapes_labels():
     svg = str(bar_chart("Tickets <by> intent", [("refund", 4), ("<b>x</b>", 2), ("none", 0)],
-                        width=560, label_width=150))
+                        width=560))
     assert svg.startswith('<svg class="bar-chart"') and 'role="img"' in svg
     assert "Tickets &lt;by&gt; intent" in svg and "<b>" not in svg
     widths = [float(w) for w in re.findall(r'class="bar" [^>]*width="([\d.]+)"', svg)]
-    assert widths == [340.0, 170.0, 0.0]
+    assert widths == [512.0, 256.0, 0.0]  # 560 wide, less 48 for the value
+    assert 'class="bar-label" x="0"' in svg  # labels above the bars: full width on a phone
     assert str(bar_chart("Empty", [])) == '<p class="text-body-secondary mb-0">No data yet.</p>'
 
 

@@ -19,7 +19,7 @@ PAGES = {
 }
 CASES = [(who, path) for who, paths in PAGES.items() for path in paths]
 LOCAL_ASSETS = {"/bootstrap/static/css/bootstrap.min.css", "/static/portal.css",
-                "/static/favicon.svg",
+                "/static/favicon.svg", "/static/portal.js",
                 "/bootstrap/static/umd/popper.min.js", "/bootstrap/static/js/bootstrap.min.js"}
 
 

@@ -26,7 +26,8 @@ def test_policy_list_and_view(client, staff):
         assert f'href="/staff/policies/{name}"' in page
     assert ">Refund Policy</a>" in page
     view = text_of(client.get("/staff/policies/refund_policy.md"))
-    assert "<h2>Refund Policy</h2>" in view and "<h3>Refund window</h3>" in view
+    assert '<h2 id="refund-policy">Refund Policy</h2>' in view
+    assert '<h3 id="refund-window">Refund window</h3>' in view
     assert "within 30 days of the date your order was delivered" in view
 
 

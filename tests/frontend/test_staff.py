@@ -31,13 +31,13 @@ def staff(auth):
 
 
 def _rows(page: str) -> list[str]:
-    return re.findall(r'<tr data-case-id="(\d+)"', page)
+    return re.findall(r'<li class="case-card[^"]*" data-case-id="(\d+)"', page)
 
 
 def test_queue_lists_waiting_cases(client, staff):
     page = text_of(client.get("/staff/"))
     assert _rows(page) == [str(BEN_CASE), str(ANA_CASE)]
-    ben = re.search(rf'<tr data-case-id="{BEN_CASE}">.*?</tr>', page, re.S).group(0)
+    ben = re.search(rf'data-case-id="{BEN_CASE}">.*?</li>\s*(?=<li|</ul>)', page, re.S).group(0)
     for expected in ("Ben Carter", "ben@example.com", "#2001", "Fraud", "R2b fraud limit reached",
                      'data-status="high">High</span>', f"ticket #{BEN_TICKET}",
                      "Needs a decision"):
@@ -52,10 +52,10 @@ def test_queue_is_sorted_by_due_time_and_marks_overdue_cases(client, staff, fact
                d=now + timedelta(hours=3), i=BEN_CASE)
     page = text_of(client.get("/staff/"))
     assert _rows(page) == [str(ANA_CASE), str(BEN_CASE)]
-    assert re.search(rf'<tr data-case-id="{ANA_CASE}" class="table-danger" data-overdue="true">',
-                     page)
-    assert f'<tr data-case-id="{BEN_CASE}">' in page
-    ana = re.search(rf'data-case-id="{ANA_CASE}".*?</tr>', page, re.S).group(0)
+    assert re.search(rf'<li class="case-card [^"]*is-overdue" data-case-id="{ANA_CASE}" '
+                     r'data-overdue="true">', page)
+    assert f'data-case-id="{BEN_CASE}">' in page
+    ana = re.search(rf'data-case-id="{ANA_CASE}".*?</li>\s*(?=<li|</ul>)', page, re.S).group(0)
     assert "Overdue" in ana
     case_page = text_of(client.get(f"/staff/cases/{ANA_CASE}"))
     assert 'data-testid="overdue"' in case_page and "Nobody has taken this case yet." in case_page
