@@ -215,6 +215,25 @@ CUSTOMERS: list[dict] = [
     {"id": 55, "name": "Dev Malhotra", "who": "watch band 16 days, smartwatch 5 days",
      "orders": [("35501", "delivered", [("Smartwatch band", 29.00, 1)], 16),
                 ("35502", "delivered", [("Smartwatch", 249.00, 1)], 5)]},
+    # --- added by the black-box cases (bench/eval/cases/blackbox_*.yaml) ---
+    {"id": 60, "name": "Hector Vance", "who": "two coffee mugs (one delivered, one pending); French press shipped",
+     "orders": [("36001", "delivered", [("Coffee mug", 12.00, 1)], 4),
+                ("36002", "pending", [("Coffee mug", 12.00, 1)], 1),
+                ("36003", "shipped", [("French press", 35.00, 1)], 2, {"carrier": "USPS"})]},
+    {"id": 61, "name": "Irene Wu", "who": "six wine glasses in one order; decanter out of window",
+     "orders": [("36101", "delivered", [("Wine glass", 9.00, 6)], 8),
+                ("36102", "delivered", [("Decanter", 40.00, 1)], 35)]},
+    {"id": 62, "name": "Jack Moreno", "who": "earbuds delivered today; charging case processing",
+     "orders": [("36201", "delivered", [("Bluetooth earbuds", 79.00, 1)], 0),
+                ("36202", "processing", [("Charging case", 25.00, 1)], 1)]},
+    {"id": 63, "name": "Mara Silva", "who": "floor lamp delivered, desk lamp pending, rug delivered 2-item",
+     "orders": [("36301", "delivered", [("Floor lamp", 89.00, 1)], 5),
+                ("36302", "pending", [("Desk lamp", 35.00, 1)], 1),
+                ("36303", "delivered", [("Area rug", 120.00, 1), ("Rug pad", 20.00, 1)], 7)]},
+    {"id": 64, "name": "Nina Holt", "who": "two mice shipped; stand + lamp processing; keyboard delivered",
+     "orders": [("36401", "shipped", [("Wireless mouse", 24.50, 2)], 2, {"carrier": "UPS"}),
+                ("36402", "processing", [("Laptop stand", 39.95, 1), ("Desk lamp", 45.00, 1)], 2),
+                ("36403", "delivered", [("Mechanical keyboard", 59.99, 1)], 6)]},
 ]
 STAFF = {"id": 90, "name": "Sam Staff", "email": "staff@eval.example.com", "role": "staff"}
 
