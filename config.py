@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     api_timeout_seconds: float = Field(default=30.0, gt=0)
     secret_key: str | None = None
     redis_url: str | None = None
+    # PostgreSQL connection pool, per process (SQLite ignores these). Each process holds at most
+    # db_pool_size + db_max_overflow connections, so the sum over every API worker and portal
+    # process must stay below the server's max_connections (README "Running on PostgreSQL").
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)   # wait this long for a free connection
+    db_connect_timeout: float = Field(default=5.0, gt=0)  # give up on an unreachable server
 
     # Business rules (SPEC R2-R10).
     refund_window_days: int = Field(default=30, ge=0)

@@ -1,6 +1,6 @@
 """Set up the data: schema, demo shop or a fixture, the policy index and the intent model.
 
-    python init_db.py                          # schema + demo data (once) + index + model
+    python init_db.py                          # migrate + demo data (once) + index + model
     python init_db.py --seed-file F.json       # load a fixture (SPEC format) instead
     python init_db.py --seed-file F.json --reset   # replace everything with the fixture
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from config import DATA_DIR, get_settings
 from db.demo_data import DEMO_CUSTOMER_PASSWORD, demo_fixture
-from db.engine import create_schema, make_engine, make_session_factory
+from db.engine import create_schema, engine_from_settings, make_session_factory
 from db.fixture_schema import FixtureError, parse_fixture
 from db.seed import has_users, load_fixture
 
@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
+    engine = engine_from_settings(settings)
     try:
-        create_schema(engine)
+        create_schema(engine)  # alembic upgrade head; an old database is adopted (db/migrate.py)
         factory = make_session_factory(engine)
         if args.seed_file:
             status = _load_seed_file(factory, args.seed_file, args.reset)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from audit.audit_log import AuditLog
 from config import Settings
-from db.engine import create_schema, make_engine, make_session_factory
+from db.engine import create_schema, engine_from_settings, make_session_factory
 
 
 @dataclass
@@ -40,7 +40,7 @@ def build_services(settings: Settings, llm_brain=None) -> AgentServices:
     from rag.policy_index import PolicyIndex
     from tools.registry import ToolRunner
 
-    engine = make_engine(settings.database_url)
+    engine = engine_from_settings(settings)
     create_schema(engine)
     factory = make_session_factory(engine)
     runner = ToolRunner(factory, AuditLog(settings.audit_log_path))
@@ -62,7 +62,7 @@ def services_for(settings: Settings, base: AgentServices, llm_brain=None) -> Age
     from agents.agent import SupportAgent
     from tools.registry import ToolRunner
 
-    engine = make_engine(settings.database_url)
+    engine = engine_from_settings(settings)
     create_schema(engine)
     factory = make_session_factory(engine)
     runner = ToolRunner(factory, AuditLog(settings.audit_log_path))

@@ -6,6 +6,11 @@ serialises the fraud-limit check and the refund insert under concurrency (a
 deferred transaction that reads and then writes can lose a race or fail to
 upgrade its lock). PostgreSQL uses `SELECT ... FOR UPDATE` on the user row
 instead (see tools/policy_guard.lock_user).
+
+PostgreSQL connections come from a pool sized by settings (DB_POOL_SIZE, DB_MAX_OVERFLOW,
+DB_POOL_TIMEOUT, DB_CONNECT_TIMEOUT): every process holds at most pool + overflow connections,
+so workers x (pool + overflow), summed over the API and the portal, must stay below the
+server's `max_connections` (README "Running on PostgreSQL").
 """
 
 from __future__ import annotations
@@ -18,8 +23,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Base
-
 
 def normalise_url(url: str) -> str:
     """Accept the usual `postgres://` spellings and use the psycopg 3 driver."""
@@ -29,11 +32,16 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5,
+                pool_timeout: float = 10.0, connect_timeout: float = 5.0) -> Engine:
+    """An engine for `url`. The pool numbers apply to PostgreSQL (SQLite opens a connection per
+    thread and serialises writers itself); `engine_from_settings` passes the configured ones."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size,
+                             max_overflow=max_overflow, pool_timeout=pool_timeout,
+                             connect_args={"connect_timeout": max(1, round(connect_timeout))})
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -56,15 +64,23 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def engine_from_settings(settings) -> Engine:
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                       max_overflow=settings.db_max_overflow,
+                       pool_timeout=settings.db_pool_timeout,
+                       connect_timeout=settings.db_connect_timeout)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def create_schema(engine: Engine) -> None:
-    from db.schema_upgrade import add_missing_columns
+    """The one way a process prepares its database: `alembic upgrade head`, under a lock so
+    processes starting together never race (db/migrate.py). An old database is adopted."""
+    from db.migrate import upgrade
 
-    Base.metadata.create_all(engine)
-    add_missing_columns(engine)  # a database from an earlier release gains new columns
+    upgrade(engine)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -342,3 +343,46 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditRecord(Base):
+    """One audit record (SPEC "Audit record"): the source of truth for the trail, inserted in the
+    same transaction as the action it describes (audit/trail.py).
+
+    `seq` is the record's place in the one hash chain: 1, 2, 3 … with no gaps, given out under
+    the chain head's lock, so records commit in `seq` order. `hash` is the sha256 of the record's
+    canonical JSON including `prev_hash` (audit/chain.py). No foreign keys: a record outlives the
+    rows it mentions, and text columns are unbounded so no value can make an action fail."""
+
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    conversation_id: Mapped[str | None] = mapped_column(Text, index=True)
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    tool: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    staff_id: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHead(Base):
+    """The single row (id 1) that says where the chain ends. A writer locks it (`FOR UPDATE` on
+    PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers) before taking the next
+    `seq`, so every worker on every host extends the same chain one record at a time. It also
+    anchors the end of the chain: deleting the newest records is seen because the head still
+    names them."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_audit_chain_head_single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -24,7 +24,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from audit.audit_log import AuditLog
 from audit.log_setup import configure_logging
 from config import Settings, get_settings
-from db.engine import make_engine, make_session_factory
+from db.engine import create_schema, engine_from_settings, make_session_factory
 from frontend import filters
 from frontend.api_client import ApiClient
 from frontend.security import install_security_headers, safe_next
@@ -70,7 +70,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     _behind_a_proxy(app, test_config)
     configure_logging()
 
-    engine = make_engine(settings.database_url)
+    engine = engine_from_settings(settings)
+    create_schema(engine)  # migrations, under the same lock the API takes (db/migrate.py)
     app.extensions[EXTENSION_KEY] = PortalState(
         settings=settings, engine=engine, factory=make_session_factory(engine),
         api=ApiClient(settings.api_url, settings.support_api_key, settings.api_timeout_seconds),
