@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, services: AgentServices | None 
         configure_logging()
         own = services is None
         app.state.services = services or await run_in_threadpool(build_services, settings)
+        # The JSONL audit file follows the database within a second, including records that a
+        # crashed process committed but never exported (audit/export.py).
+        exporter = app.state.services.runner.audit.start_export_thread()
         sender = None
         if settings.smtp_host:  # without SMTP nothing is sent; mails wait in the outbox
             from api.services.mail_sender import MailSender
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None, services: AgentServices | None 
         finally:
             if sender is not None:
                 await run_in_threadpool(sender.stop)
+            await run_in_threadpool(exporter.stop)
             if own:
                 app.state.services.close()
 

@@ -155,4 +155,7 @@ class CaseDetail(CaseSummary):
     summary: str | None
     transcript: list[TranscriptMessage]
     notes: list[CaseNoteView] = Field(description="Staff only; never shown to customers.")
-    audit: list[dict[str, Any]]
+    audit: list[dict[str, Any]] = Field(description=(
+        "The ticket's audit records, each with `verified`: its hash and the chain hold."))
+    audit_chain: dict[str, Any] = Field(default_factory=lambda: {"intact": True, "problem": None},
+                                        description="`intact`, and `problem` when it is not.")

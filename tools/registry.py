@@ -1,5 +1,10 @@
 """Runs tools: validates arguments, gives each call its own transaction, audits every call.
 
+The audit record of a call is inserted in the call's own transaction (audit/trail.py), so an
+action never commits without its record and a failed record rolls the action back. A call
+that changed nothing (invalid arguments, or rolled back) is recorded in a transaction of its
+own. After the commit the runner exports to the JSONL file, so the file is current on return.
+
 Every path an action can take — the offline brain, the LLM brain, the API's
 feedback endpoint, a confirmed proposal — goes through ToolRunner, so nothing
 skips the guard or the audit trail.
@@ -17,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.audit_log import AuditLog
+from audit.trail import AuditTrail
 from db.engine import transaction
 from db.models import Proposal, utcnow
 from db.money import fmt
@@ -80,60 +86,93 @@ def _snapshot(p: Proposal) -> dict:
 
 
 class ToolRunner:
-    def __init__(self, session_factory: sessionmaker[Session], audit: AuditLog):
+    """`audit` is the trail to record in (audit/trail.AuditTrail), or an AuditLog / path naming
+    the JSONL file, in which case the runner keeps the trail of its own database there."""
+
+    def __init__(self, session_factory: sessionmaker[Session], audit: AuditTrail | AuditLog):
         self.session_factory = session_factory
-        self.audit = audit
+        self.audit = audit if isinstance(audit, AuditTrail) else AuditTrail(
+            session_factory, audit.path if isinstance(audit, AuditLog) else audit)
 
     def invoke(self, name: str, ctx: ToolContext, **arguments) -> ToolResult:
+        """Run one tool in its own transaction, with its audit record in that same transaction;
+        the JSONL file is current when this returns."""
         started = time.perf_counter()
-        result = self._run(name, ctx, arguments)
+        result = self._run(name, ctx, arguments, started)
+        self.audit.flush()
+        return result
+
+    def _details(self, arguments: dict, result: ToolResult) -> dict:
         details = {"arguments": arguments, **result.details}
         if "proposal" in result.details:
             details["proposal_id"] = result.details["proposal"]["id"]
-        self._audit(ctx, name, result, details, started)
-        return result
+        return details
 
-    def _audit(self, ctx: ToolContext, tool: str, result: ToolResult, details: dict,
-               started: float) -> None:
+    def _record(self, session: Session | None, ctx: ToolContext, tool: str, result: ToolResult,
+                details: dict, started: float) -> None:
+        """The call's audit record: in `session`'s transaction, or alone when `session` is None
+        (nothing ran, or what ran was rolled back)."""
         if ctx.staff_id is not None:
             details = {**details, "staff_id": ctx.staff_id}
-        self.audit.write(
+        fields = dict(
             request_id=ctx.request_id, user_id=ctx.user_id, conversation_id=ctx.conversation_id,
             ticket_id=ctx.ticket_id, tool=tool, order_id=result.order_id, outcome=result.status,
             reason=result.reason, details=details,
             duration_ms=round((time.perf_counter() - started) * 1000, 2), staff_id=ctx.staff_id)
+        if session is not None:
+            self.audit.record(session, **fields)
+            return
+        try:
+            with transaction(self.session_factory) as own:
+                self.audit.record(own, **fields)
+        except Exception:
+            # Nothing changed (the action never ran or was rolled back); the database that
+            # would hold the record is what failed. Say so loudly rather than fail the answer.
+            log.exception("could not record the audit record of a %s call that changed "
+                          "nothing", tool)
 
-    def _run(self, name: str, ctx: ToolContext, arguments: dict) -> ToolResult:
+    def _run(self, name: str, ctx: ToolContext, arguments: dict, started: float) -> ToolResult:
         tool = TOOLS.get(name)
         if tool is None:
-            return ToolResult("error", f"Unknown tool '{name}'.")
+            result = ToolResult("error", f"Unknown tool '{name}'.")
+            self._record(None, ctx, name, result, {"arguments": arguments}, started)
+            return result
         try:
             args = tool.Args(**arguments)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            return ToolResult("error", f"Invalid arguments for {name}: {problems}",
-                              order_id=arguments.get("order_id"))
+            result = ToolResult("error", f"Invalid arguments for {name}: {problems}",
+                                order_id=arguments.get("order_id"))
+            self._record(None, ctx, name, result, {"arguments": arguments}, started)
+            return result
         try:
             with transaction(self.session_factory) as session:
-                return tool.run(session, ctx, args)
+                result = tool.run(session, ctx, args)
+                # Same transaction: the action and its record commit together, or neither does.
+                self._record(session, ctx, name, result, self._details(arguments, result),
+                             started)
+                return result
         except IntegrityError:
             # The unique constraints are the last guard: a concurrent duplicate lost the race.
-            return ToolResult("denied", "R8 once only: this has already been done for this order.",
-                              order_id=getattr(args, "order_id", None))
+            result = ToolResult("denied", "R8 once only: this has already been done for this "
+                                          "order.", order_id=getattr(args, "order_id", None))
         except OperationalError:
             log.exception("database error in tool %s", name)
-            return ToolResult("error", BUSY, order_id=getattr(args, "order_id", None))
+            result = ToolResult("error", BUSY, order_id=getattr(args, "order_id", None))
         except Exception:
             log.exception("tool %s failed", name)
-            return ToolResult("error", "Something went wrong on our side; nothing was changed.",
-                              order_id=getattr(args, "order_id", None))
+            result = ToolResult("error", "Something went wrong on our side; nothing was changed.",
+                                order_id=getattr(args, "order_id", None))
+        self._record(None, ctx, name, result, self._details(arguments, result), started)
+        return result
 
     # --- proposals (R11) -------------------------------------------------------------------
 
     def confirm(self, proposal_id: str, ctx: ToolContext) -> Confirmed:
         """Run a proposal's action for `ctx.user_id`, at most once, with every rule checked
-        again now. The proposal row is locked for the whole transaction and its result is
-        written in it, so concurrent confirmations wait and then read that result."""
+        again now. The proposal row is locked for the whole transaction and its result and
+        audit record are written in it, so concurrent confirmations wait and then read that
+        result."""
         started = time.perf_counter()
         now = utcnow()
         gone = None
@@ -145,6 +184,8 @@ class ToolRunner:
                 if expired(p, now):
                     p.state, p.decided_at, gone = "expired", now, "expired"
                     snapshot = _snapshot(p)
+                    self._record_event(session, ctx, snapshot, "expired",
+                                       "the offer expired before it was confirmed", started)
                 elif p.state != "proposed":
                     raise ProposalGone(p.state)
                 else:
@@ -155,25 +196,28 @@ class ToolRunner:
                     result = tool.run(session, run_ctx, tool.Args(**p.arguments))
                     p.state, p.decided_at, p.result = "confirmed", now, result_dict(result)
                     snapshot = _snapshot(p)
+                    result = self._record_confirmed(session, run_ctx, proposal_id, snapshot,
+                                                    result, started)
         except IntegrityError:
             # A concurrent action on the same order (not this proposal) won the race.
             result = ToolResult("denied", "R8 once only: this has already been done for this "
                                           "order.")
-            snapshot = self._settle(proposal_id, ctx.user_id, now, result)
-            run_ctx = replace(ctx, conversation_id=snapshot["conversation_id"],
-                              ticket_id=snapshot["ticket_id"])
+            snapshot, result = self._settle(proposal_id, ctx, now, result, started)
         except OperationalError:
             log.exception("database error confirming proposal")
             raise
+        self.audit.flush()
         if gone:
-            self._audit_event(ctx, snapshot, "expired",
-                              "the offer expired before it was confirmed", started)
             raise ProposalGone(gone)
-        result = replace(result, order_id=result.order_id or snapshot["order_id"])
-        self._audit(run_ctx, snapshot["action"], result,
-                    {"arguments": {"order_id": snapshot["order_id"]}, **result.details,
-                     "proposal_id": proposal_id, "proposal_event": "confirmed"}, started)
         return Confirmed(snapshot, result, first=True)
+
+    def _record_confirmed(self, session: Session, ctx: ToolContext, proposal_id: str,
+                          snapshot: dict, result: ToolResult, started: float) -> ToolResult:
+        result = replace(result, order_id=result.order_id or snapshot["order_id"])
+        self._record(session, ctx, snapshot["action"], result,
+                     {"arguments": {"order_id": snapshot["order_id"]}, **result.details,
+                      "proposal_id": proposal_id, "proposal_event": "confirmed"}, started)
+        return result
 
     def proposal(self, proposal_id: str, user_id: int) -> dict:
         """A proposal as the agent needs it (raises ProposalNotFound, R1)."""
@@ -195,9 +239,10 @@ class ToolRunner:
                 return p.state
             p.state = "expired" if expired(p, now) else "dropped"
             p.decided_at = now
-            state, snapshot = p.state, _snapshot(p)
-        self._audit_event(ctx, snapshot, state,
-                          why if state == "dropped" else "the offer had expired", started)
+            state = p.state
+            self._record_event(session, ctx, _snapshot(p), state,
+                               why if state == "dropped" else "the offer had expired", started)
+        self.audit.flush()
         return state
 
     def _locked(self, session: Session, proposal_id: str, user_id: int) -> Proposal:
@@ -206,24 +251,29 @@ class ToolRunner:
             raise ProposalNotFound(proposal_id)
         return p
 
-    def _settle(self, proposal_id: str, user_id: int, now, result: ToolResult) -> dict:
+    def _settle(self, proposal_id: str, ctx: ToolContext, now, result: ToolResult,
+                started: float) -> tuple[dict, ToolResult]:
         with transaction(self.session_factory) as session:
-            p = self._locked(session, proposal_id, user_id)
+            p = self._locked(session, proposal_id, ctx.user_id)
             if p.state == "proposed":
                 p.state, p.decided_at, p.result = "confirmed", now, result_dict(result)
-            return _snapshot(p)
+            snapshot = _snapshot(p)
+            run_ctx = replace(ctx, conversation_id=snapshot["conversation_id"],
+                              ticket_id=snapshot["ticket_id"])
+            result = self._record_confirmed(session, run_ctx, proposal_id, snapshot, result,
+                                            started)
+        return snapshot, result
 
-    def _audit_event(self, ctx: ToolContext, snapshot: dict, event: str, why: str,
-                     started: float) -> None:
+    def _record_event(self, session: Session, ctx: ToolContext, snapshot: dict, event: str,
+                      why: str, started: float) -> None:
         """Dropped and expired proposals: `tool: "proposal"`, nothing ran."""
         what = {"issue_refund": "refund", "cancel_order": "cancel order",
                 "create_replacement": "replace order"}.get(snapshot["action"], snapshot["action"])
         amount = f" ({fmt(round(snapshot['amount'] * 100))})" if snapshot["amount"] else ""
         ctx = replace(ctx, conversation_id=snapshot["conversation_id"],
                       ticket_id=snapshot["ticket_id"])
-        self._audit(ctx, "proposal", ToolResult(
+        self._record(session, ctx, "proposal", ToolResult(
             "success", f"R11 confirm: proposal to {what} #{snapshot['order_id']}{amount} {event}: "
                        f"{why}; nothing was changed.", order_id=snapshot["order_id"]),
             {"proposal_id": snapshot["id"], "proposal_event": event,
              "action": snapshot["action"]}, started)
-

@@ -56,7 +56,15 @@ def decide(services, settings, case_id: int, staff_id: int, decision: str,
     result = _run_refund(services, settings, view, staff_id, request_id)
     if result.status == "error":
         with transaction(services.session_factory) as s:
-            case_lifecycle.undo_decision(get_case(s, case_id, lock=True))
+            case = get_case(s, case_id, lock=True)
+            case_lifecycle.undo_decision(case)
+            services.runner.audit.record(  # the approval's record said "running it": close it
+                s, request_id=request_id, tool="case_decision_undo", outcome="error",
+                reason=f"Case #{case_id}: approval undone; the refund could not be run",
+                details={"case_id": case_id}, duration_ms=None, staff_id=staff_id,
+                user_id=case.user_id, ticket_id=case.ticket_id, order_id=case.order_id,
+                conversation_id=view["conversation_id"])
+        services.runner.audit.flush()
         raise ApiError(503, "The refund could not be run right now and nothing was changed; "
                             "the approval was not recorded, so please approve again.",
                        "unavailable")

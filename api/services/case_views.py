@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import ApiError
-from audit.audit_log import AuditLog
+from audit.trail import AuditTrail
 from db import case_lifecycle
 from db.engine import transaction
 from db.models import CaseNote, EscalationCase, Message, Ticket, User, utcnow
@@ -103,10 +103,12 @@ def list_cases(factory: sessionmaker[Session], status: str | None,
         return {"cases": [case_summary(s, c, now, people) for c in cases]}
 
 
-def case_detail(factory: sessionmaker[Session], audit: AuditLog, case_id: int,
+def case_detail(factory: sessionmaker[Session], audit: AuditTrail, case_id: int,
                 staff_id: int | None = None) -> dict:
     """One case with its ticket's transcript, its notes (internal ones included: this is the
-    staff's view) and the audit events of its ticket."""
+    staff's view) and the audit events of its ticket, read from the database and checked
+    against the hash chain: each event says whether it is `verified`, and `audit_chain` says
+    what is wrong when the chain is broken."""
     with transaction(factory) as s:
         if staff_id is not None:
             require_staff(s, staff_id)
@@ -125,5 +127,9 @@ def case_detail(factory: sessionmaker[Session], audit: AuditLog, case_id: int,
         view["notes"] = [{"id": n.id, "body": n.body, "internal": n.internal,
                           "author": _person(people, n.author_id), "created_at": iso(n.created_at)}
                          for n in notes]
-    view["audit"] = audit.read(ticket_id=view["ticket_id"]) if view["ticket_id"] else []
+    view["audit"], view["audit_chain"] = [], {"intact": True, "problem": None}
+    if view["ticket_id"]:
+        events = audit.ticket_events(view["ticket_id"])
+        view["audit"] = events.records
+        view["audit_chain"] = {"intact": events.problem is None, "problem": events.problem}
     return view

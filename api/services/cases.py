@@ -2,8 +2,8 @@
 close. Approve/deny lives in case_decisions.py because it runs a tool.
 
 Each call is one transaction: the case (row-locked), its ticket (through
-db/ticket_lifecycle), the customer's message and e-mail (staff_messages.py) commit together;
-then one audit record with `staff_id` says who did what. Moves not allowed from the case's
+db/ticket_lifecycle), the customer's message and e-mail (staff_messages.py) and one audit
+record with `staff_id` saying who did what commit together. Moves not allowed from the case's
 state are 409s and change nothing.
 """
 
@@ -44,7 +44,8 @@ class Acting:
 
 def run_staff_action(services, settings, case_id: int, staff_id: int, request_id: str | None,
                      tool: str, change: Callable[[Acting], Done]) -> dict:
-    """Check the person, lock the case, apply `change`, commit, audit, return the case."""
+    """Check the person, lock the case, apply `change`, audit it in the same transaction,
+    commit, return the case."""
     started = time.perf_counter()
     try:
         with transaction(services.session_factory) as s:
@@ -54,19 +55,18 @@ def run_staff_action(services, settings, case_id: int, staff_id: int, request_id
             if ticket is not None and ticket.user_id != case.user_id:
                 ticket = None
             done = change(Acting(s, case, ticket, staff, settings, utcnow()))
-            record = {"user_id": case.user_id, "ticket_id": case.ticket_id,
-                      "order_id": case.order_id,
-                      "conversation_id": ticket.conversation_id if ticket else None}
+            services.runner.audit.record(  # same transaction: the change and its record
+                s, request_id=request_id, tool=tool, outcome=done.outcome,
+                reason=f"Case #{case_id}: {done.what}", details={"case_id": case_id, **done.details},
+                duration_ms=round((time.perf_counter() - started) * 1000, 2), staff_id=staff_id,
+                user_id=case.user_id, ticket_id=case.ticket_id, order_id=case.order_id,
+                conversation_id=ticket.conversation_id if ticket else None)
     except case_lifecycle.CaseConflict as exc:
         raise ApiError(409, exc.message, exc.code) from exc
     except ticket_lifecycle.TransitionError as exc:
         raise ApiError(409, f"The case's ticket can't take that step ({exc}); nothing was "
                             "changed.", "ticket_conflict") from exc
-    services.runner.audit.write(
-        request_id=request_id, tool=tool, outcome=done.outcome,
-        reason=f"Case #{case_id}: {done.what}", details={"case_id": case_id, **done.details},
-        duration_ms=round((time.perf_counter() - started) * 1000, 2), staff_id=staff_id,
-        **record)
+    services.runner.audit.flush()
     return case_detail(services.session_factory, services.runner.audit, case_id)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from audit.audit_log import AuditLog
+from audit.verify import ticket_events
 from db import case_lifecycle
 from db.engine import transaction
 from db.models import CaseNote, EscalationCase, Message, Order, Ticket, User, utcnow
@@ -43,6 +44,9 @@ class CaseView:
     transcript: list[Message] = field(default_factory=list)
     notes: list[tuple[CaseNote, str | None]] = field(default_factory=list)
     audit: list[dict] = field(default_factory=list)
+    # Set when the audit trail's hash chain does not hold: the page says so instead of showing
+    # the records as genuine (each record also carries `verified`).
+    audit_problem: str | None = None
     assignee: User | None = None
     decided_by: User | None = None
     staff: list[User] = field(default_factory=list)
@@ -98,6 +102,8 @@ def count_open(factory: sessionmaker[Session]) -> int:
 
 
 def case_view(factory: sessionmaker[Session], audit: AuditLog, case_id: int) -> CaseView | None:
+    """The case page. Its audit events come from the database (the source of truth; `audit`,
+    the JSONL copy, is not read) and are checked against the hash chain."""
     with transaction(factory) as session:
         case = session.get(EscalationCase, case_id)
         if case is None:
@@ -120,8 +126,9 @@ def case_view(factory: sessionmaker[Session], audit: AuditLog, case_id: int) -> 
         view.notes = [(n, people[n.author_id].name if n.author_id in people else None)
                       for n in session.scalars(select(CaseNote).where(CaseNote.case_id == case.id)
                                                .order_by(CaseNote.id))]
-    if case.ticket_id is not None:
-        view.audit = audit.read(ticket_id=case.ticket_id)
+        if case.ticket_id is not None:
+            events = ticket_events(session, case.ticket_id)
+            view.audit, view.audit_problem = events.records, events.problem
     return view
 
 

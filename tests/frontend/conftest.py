@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from audit.audit_log import AuditLog
+from audit.trail import AuditTrail
 from config import ROOT
 from db.engine import create_schema, make_engine, make_session_factory, transaction
 from db.fixture_schema import parse_fixture
@@ -69,7 +69,7 @@ ANA_TICKET, BEN_TICKET, ANA_QUEUED = 1, 2, 3
 BEN_CASE, ANA_CASE, OLD_CASE = 1, 2, 3
 
 
-def _agent_history(factory, audit: AuditLog) -> None:
+def _agent_history(factory, audit: AuditTrail) -> None:
     """What the agent service would have written: tickets, conversations, cases, audit lines."""
     now = utcnow()
     with transaction(factory) as s:
@@ -133,7 +133,7 @@ def shop_template(tmp_path_factory) -> Path:
     create_schema(engine)
     factory = make_session_factory(engine)
     load_fixture(factory, parse_fixture(SHOP), reset=True)
-    _agent_history(factory, AuditLog(folder / "audit.jsonl"))
+    _agent_history(factory, AuditTrail(factory, folder / "audit.jsonl"))
     engine.dispose()  # the last connection closing checkpoints the WAL into shop.db
     assert not (folder / "shop.db-wal").exists()
     return folder
