@@ -15,7 +15,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager, current_user
 from flask_login.utils import login_url

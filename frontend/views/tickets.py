@@ -174,6 +174,9 @@ def _render_ticket(ticket, reply_form=None, feedback_form=None, status=200, extr
     offer = offers.open_offer(state.factory, current_user.id, ticket)
     person_has_it = bool(escalation and escalation.status == "with_agent")
     convo = conversation.build(state.factory, ticket, offer is not None, person_has_it)
+    if extra_lines:  # a greeting answered in place is now the latest answer
+        for line in convo.lines:
+            line.latest_answer = False
     if convo.lines:
         _mark_seen(f"c{ticket.conversation_id}" if ticket.conversation_id else f"t{ticket.id}",
                    _last_message_id(ticket))

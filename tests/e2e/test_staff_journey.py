@@ -31,10 +31,6 @@ def _refunds(api_stack, order_id: str) -> list[int]:
         engine.dispose()
 
 
-def _reply(page, message: str) -> None:
-    page.get_by_label("Your reply").fill(message)
-    page.get_by_role("button", name="Send reply").click()
-    page.wait_for_url(re.compile(r".*/tickets/\d+$"))
 
 
 def test_high_value_refund_approved_by_a_person_then_handed_back(browser_user, customers, staff,
@@ -46,22 +42,23 @@ def test_high_value_refund_approved_by_a_person_then_handed_back(browser_user, c
     page.get_by_label("How can we help?").fill(
         f"I want a refund for order {omar['order']}, it arrived broken")
     page.get_by_role("button", name="Send request").click()
-    page.wait_for_url(re.compile(r".*/tickets/\d+$"))
-    ticket_id = int(page.url.rsplit("/", 1)[1])
+    browser_user.wait_for_answer()
+    ticket_id = browser_user.ticket_id()
 
     card = page.get_by_test_id("offer-card")
     expect(page.get_by_test_id("offer-amount")).to_have_text("$649.00")
     expect(card).to_contain_text("A person on our team approves it after you confirm")
     card.get_by_role("button", name="Confirm").click()
+    browser_user.wait_for_answer()
     expect(page.get_by_test_id("response")).to_contain_text("need a person's approval")
     expect(page.get_by_test_id("escalation-notice")).to_contain_text(
-        "Escalated to a support specialist")
+        "Passed to a person on our team")
     assert _refunds(api_stack, omar["order"]) == []
     browser_user.logout()
 
     # Staff: the queue, the case, take it, approve it.
     browser_user.login(staff["email"], staff["password"])
-    row = page.locator("tr", has_text=f"ticket #{ticket_id}")
+    row = page.locator("li.case-card", has_text=f"ticket #{ticket_id}")
     expect(row).to_contain_text("Needs a decision")
     row.get_by_role("link", name=re.compile(r"Case #\d+")).click()
     page.get_by_test_id("take-case").click()
@@ -91,7 +88,7 @@ def test_high_value_refund_approved_by_a_person_then_handed_back(browser_user, c
     from_person = page.get_by_test_id("staff-message").last
     expect(from_person).to_contain_text("approved your refund of $649.00")
     expect(from_person).to_contain_text("Sam from our support team")
-    _reply(page, f"Thanks! And where is order {omar['order']} now?")
+    browser_user.send(f"Thanks! And where is order {omar['order']} now?")
     transcript = page.get_by_test_id("transcript")
     expect(transcript).to_contain_text("Sam is handling your case and has your message")
     expect(transcript).not_to_contain_text(f"Order #{omar['order']} is delivered")
@@ -100,7 +97,7 @@ def test_high_value_refund_approved_by_a_person_then_handed_back(browser_user, c
     # Staff hand the conversation back; the assistant answers again.
     browser_user.login(staff["email"], staff["password"])
     browser_user.goto("/staff/?status=mine")
-    page.locator("tr", has_text=f"ticket #{ticket_id}").get_by_role(
+    page.locator("li.case-card", has_text=f"ticket #{ticket_id}").get_by_role(
         "link", name=re.compile(r"Case #\d+")).click()
     page.get_by_role("button", name="Hand back to the assistant").click()
     expect(page.locator(".alert-success")).to_contain_text("Handed back to the assistant")
@@ -110,6 +107,6 @@ def test_high_value_refund_approved_by_a_person_then_handed_back(browser_user, c
     browser_user.goto(f"/tickets/{ticket_id}")
     expect(page.get_by_test_id("escalation-notice")).to_contain_text("handed this conversation "
                                                                       "back to the assistant")
-    _reply(page, f"Where is order {omar['order']} now?")
+    browser_user.send(f"Where is order {omar['order']} now?")
     expect(page.get_by_test_id("transcript")).to_contain_text(
         f"Order #{omar['order']} is delivered")

@@ -49,7 +49,7 @@ def test_take_reply_note_and_resolve_and_what_the_customer_sees(live):
     kai = CUSTOMERS["staff_flow"]
     customer, ticket_id = _ask(live, kai, "I want to talk to a real person please")
     page = _text(customer.client.get(f"/tickets/{ticket_id}"))
-    assert "Escalated to a support specialist" in page and "at the latest" in page
+    assert "Passed to a person on our team" in page and "at the latest" in page
     case_id = _case_for(live, ticket_id)
 
     staff = signed_in(live, STAFF)
