@@ -227,7 +227,6 @@
     if (url && url !== window.location.href.split("#")[0]) {
       window.history.pushState({ live: true }, "", url + (fresh.querySelector("#latest") ? "#latest" : ""));
     }
-    enhance(fresh);
     return true;
   }
 
@@ -284,12 +283,13 @@
           return;
         }
         var main = document.getElementById("main");
-        // Signed out meanwhile: the sign-in page says so, and the draft waits in this browser
-        // for the page the customer comes back to.
+        // Sent: forget the draft before the new page is enhanced (which restores drafts). Signed
+        // out meanwhile: the sign-in page says so, and the draft waits in this browser for the
+        // page the customer comes back to.
         if (!signIn && response.ok && !main.querySelector("[aria-invalid=true]")) {
           clearDraft(key);
         }
-        restoreDrafts(main);
+        enhance(main);
         focusAfterSwap(main);
       });
     }).catch(function () {
