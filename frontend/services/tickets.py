@@ -128,3 +128,23 @@ def conversation_cards(factory: sessionmaker[Session], user_id: int) -> list[Con
                                           0))
     cards.sort(key=lambda c: (c.last_at, c.ticket.id), reverse=True)
     return cards
+
+
+def last_messages(factory: sessionmaker[Session], ticket_ids: list[int]) -> dict[int, Message]:
+    """The latest message of each ticket's conversation (the staff queue's cards show it)."""
+    ids = [t for t in ticket_ids if t is not None]
+    if not ids:
+        return {}
+    with transaction(factory) as session:
+        conversations = dict(session.execute(
+            select(Ticket.id, Ticket.conversation_id).where(Ticket.id.in_(ids))).all())
+        wanted = [c for c in conversations.values() if c]
+        if not wanted:
+            return {}
+        newest = dict(session.execute(
+            select(Message.conversation_id, func.max(Message.id))
+            .where(Message.conversation_id.in_(wanted))
+            .group_by(Message.conversation_id)).all())
+        messages = {m.conversation_id: m for m in session.scalars(
+            select(Message).where(Message.id.in_(list(newest.values()))))}
+    return {t: messages[c] for t, c in conversations.items() if c in messages}

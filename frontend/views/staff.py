@@ -7,7 +7,7 @@ staff's id (never an id from the browser), so the API alone changes cases and ru
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from frontend.api_client import ApiError, ApiUnavailable
@@ -24,6 +24,7 @@ from frontend.forms import (
 from frontend.security import staff_required
 from frontend.services import dashboard as dashboard_service
 from frontend.services import escalations
+from frontend.services import tickets as ticket_service
 from frontend.state import get_state
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -41,7 +42,24 @@ def queue():
     if status not in escalations.FILTERS:
         status = "waiting"
     rows = escalations.list_cases(get_state().factory, status, current_user.id)
-    return render_template("staff/queue.html", status=status, rows=rows)
+    last = ticket_service.last_messages(get_state().factory, [r.case.ticket_id for r in rows])
+    seen = session.get(SEEN_KEY) if isinstance(session.get(SEEN_KEY), dict) else {}
+    # The customer wrote last and nobody has opened the case since: that is "unread".
+    unread = {r.case.id for r in rows
+              if (m := last.get(r.case.ticket_id)) is not None and m.role == "user"
+              and m.id > seen.get(str(r.case.id), 0)}
+    return render_template("staff/queue.html", status=status, rows=rows, last=last,
+                           unread=unread)
+
+
+SEEN_KEY, SEEN_LIMIT = "staff_seen", 200
+
+
+def _mark_seen(case_id: int, message_id: int) -> None:
+    seen = session.get(SEEN_KEY) if isinstance(session.get(SEEN_KEY), dict) else {}
+    seen = {k: v for k, v in seen.items() if k != str(case_id)}
+    seen[str(case_id)] = message_id
+    session[SEEN_KEY] = dict(list(seen.items())[-SEEN_LIMIT:])
 
 
 def _forms(view, **given) -> dict:
@@ -63,6 +81,8 @@ def _render_case(case_id: int, status: int = 200, **given):
     view = escalations.case_view(state.factory, state.audit, case_id)
     if view is None:
         abort(404)
+    if view.transcript:
+        _mark_seen(case_id, view.transcript[-1].id)
     return render_template("staff/case.html", view=view, forms=_forms(view, **given)), status
 
 

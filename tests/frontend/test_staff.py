@@ -209,3 +209,21 @@ def test_dashboard_numbers_for_the_people_in_the_loop(client, staff, factory):
     assert "llm" in brain and "offline" in brain
     intent = re.search(r'data-testid="csat-intent">.*?</table>', page, re.S).group(0)
     assert "Order status" in intent and "Refund" in intent
+
+
+def test_queue_cards_show_the_last_message_and_an_unread_dot_when_the_customer_wrote(
+        client, staff, factory):
+    page = text_of(client.get("/staff/"))
+    ben = re.search(rf'data-case-id="{BEN_CASE}">.*?</li>', page, re.S).group(0)
+    assert "Assistant:</span> I&#39;ve passed this to our fraud-review team." in ben
+    assert 'data-testid="unread"' not in ben
+    db_execute(factory, "INSERT INTO messages (conversation_id, role, content, ticket_id, "
+                        "created_at) VALUES ('conv-ben', 'user', 'Any news?', :t, "
+                        "CURRENT_TIMESTAMP)", t=BEN_TICKET)
+    ben = re.search(rf'data-case-id="{BEN_CASE}">.*?</li>', text_of(client.get("/staff/")),
+                    re.S).group(0)
+    assert 'data-testid="unread"' in ben and "Customer:</span> Any news?" in ben
+    client.get(f"/staff/cases/{BEN_CASE}")
+    ben = re.search(rf'data-case-id="{BEN_CASE}">.*?</li>', text_of(client.get("/staff/")),
+                    re.S).group(0)
+    assert 'data-testid="unread"' not in ben
