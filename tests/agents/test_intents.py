@@ -1,9 +1,10 @@
 """The offline language understanding: intent accuracy, determinism and entity extraction.
 
 Real MiniLM embeddings and the real trained intent model (data/models; trained on first use).
-tests/data/intent_eval.jsonl is written separately and never trained on; the held-out split
-is the seeded 15% of the training data that training never sees. The thresholds sit just
-below what the model achieves (see `.venv/bin/python bench/accuracy.py`), so a regression fails.
+tests/data/intent_eval.jsonl is written separately and never trained on, nor is
+tests/data/intent_social.jsonl (short, noisy social-media messages); the held-out split is the
+seeded 15% of the training data that training never sees. The thresholds sit just below what
+the model achieves (see `.venv/bin/python bench/accuracy.py`), so a regression fails.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections import Counter
 
 import pytest
 
-from agents import entities
+from agents import entities, noisy_copies
 from agents.intent_model import INTENTS, load_examples, load_or_train, read_jsonl, split_examples
+from agents.text_normalise import normalise
 from agents.understanding import OfflineNLU, refine
 from config import ROOT
 from rag.embeddings import load_embedder
@@ -37,33 +39,87 @@ def score(rows: list[dict], predicted: list[str]) -> tuple[float, dict[str, floa
     return sum(right.values()) / sum(total.values()), per_intent
 
 
-def test_eval_set_is_never_trained_on():
+@pytest.mark.parametrize("name", ["intent_eval.jsonl", "intent_social.jsonl"])
+def test_evaluation_sets_are_never_trained_on(name):
     trained = {r["text"].lower() for r in load_examples()}
-    leaked = [r["text"] for r in read_jsonl(DATA / "intent_eval.jsonl")
-              if r["text"].lower() in trained]
+    leaked = [r["text"] for r in read_jsonl(DATA / name) if r["text"].lower() in trained]
     assert leaked == []
+
+
+def refined(nlu: OfflineNLU, rows: list[dict]) -> list[str]:
+    """Batched, but the same path as OfflineNLU.understand: classifier probabilities + refine()."""
+    texts = [r["text"] for r in rows]
+    probs = nlu.model.predict(texts, nlu.embedder.encode(texts))
+    return [refine(t, p).intent for t, p in zip(texts, probs, strict=True)]
 
 
 def test_accuracy_on_the_hand_written_eval_set(nlu):
     rows = read_jsonl(DATA / "intent_eval.jsonl")
     assert set(Counter(r["intent"] for r in rows)) == set(INTENTS)
     overall, per_intent = score(rows, [nlu.understand(r["text"]).intent for r in rows])
-    # Achieved: 96.9% overall, every intent >= 96%.
-    assert overall >= 0.95, f"overall {overall:.1%}, per intent {per_intent}"
+    # Achieved: 98.6% overall, every intent >= 96%.
+    assert overall >= 0.97, f"overall {overall:.1%}, per intent {per_intent}"
     weak = {i: f"{a:.0%}" for i, a in per_intent.items() if a < 0.94}
     assert not weak, f"intents below 94%: {weak} (overall {overall:.1%})"
 
 
+def test_accuracy_on_noisy_social_media_messages(nlu):
+    rows = read_jsonl(DATA / "intent_social.jsonl")
+    assert len(rows) >= 60 and set(Counter(r["intent"] for r in rows)) == set(INTENTS)
+    overall, per_intent = score(rows, [nlu.understand(r["text"]).intent for r in rows])
+    # Achieved: 99.0% overall (104/105), every intent >= 93% (15 messages each).
+    assert overall >= 0.96, f"overall {overall:.1%}, per intent {per_intent}"
+    weak = {i: f"{a:.0%}" for i, a in per_intent.items() if a < 0.86}
+    assert not weak, f"intents below 86%: {weak} (overall {overall:.1%})"
+
+
 def test_accuracy_on_the_held_out_split(nlu):
     _, held = split_examples(load_examples())
-    texts = [r["text"] for r in held]
-    # Batched, but the same path as OfflineNLU.understand: classifier probabilities + refine().
-    probs = nlu.model.predict_many(nlu.embedder.encode(texts))
-    overall, per_intent = score(held, [refine(t, p).intent for t, p in zip(texts, probs, strict=True)])
-    # Achieved: 98.0% overall, every intent >= 97%.
-    assert overall >= 0.97, f"overall {overall:.1%}, per intent {per_intent}"
-    weak = {i: f"{a:.0%}" for i, a in per_intent.items() if a < 0.95}
-    assert not weak, f"intents below 95%: {weak} (overall {overall:.1%})"
+    overall, per_intent = score(held, refined(nlu, held))
+    # Achieved: 98.7% overall, every intent >= 95%.
+    assert overall >= 0.975, f"overall {overall:.1%}, per intent {per_intent}"
+    weak = {i: f"{a:.0%}" for i, a in per_intent.items() if a < 0.93}
+    assert not weak, f"intents below 93%: {weak} (overall {overall:.1%})"
+    bitext = [r for r in held if not r["own"]]
+    overall, per_intent = score(bitext, refined(nlu, bitext))
+    # Achieved: 99.6% on the Bitext part of the split.
+    assert overall >= 0.99, f"Bitext part {overall:.1%}, per intent {per_intent}"
+
+
+def test_fast_prediction_equals_the_classifier(nlu):
+    """IntentModel.predict computes the scores itself; they must be predict_proba's."""
+    texts = ["@shop refund pls 🙄 #fail", "where is order #1042?", "hi", "", "🙂",
+             "cancle my jersy ordr plz", "I want to speak to a manager"]
+    vectors = nlu.embedder.encode(texts)
+    model = nlu.model
+    expected = model.classifier.predict_proba(model.features(texts, vectors))
+    for got, row in zip(model.predict(texts, vectors), expected, strict=True):
+        summed = Counter()
+        for label, p in zip(model.classifier.classes_, row, strict=True):
+            summed[label.split(":")[0]] += p
+        assert set(got) == set(INTENTS)
+        assert all(abs(got[i] - summed[i]) < 1e-9 for i in INTENTS), (got, summed)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("@ShopSupport refund pls #fail 🙄", "refund pls fail annoyed"),
+    ("#1042 came smashed", "#1042 came smashed"),       # an order number stays
+    ("# 1042 and #A-100", "# 1042 and #a-100"),
+    ("#NeverAgain", "never again"),
+    ("pleeease sooo goood, order 1000", "pleease soo good, order 1000"),  # digits untouched
+    ("see https://example.com/x?y=1 now", "see now"),
+    ("mail me at anna@example.com", "mail me at anna@example.com"),
+    ("🙂", ""),
+])
+def test_text_normalisation_for_the_classifier(text, expected):
+    assert normalise(text) == expected
+
+
+def test_noisy_copies_are_deterministic_and_keep_order_numbers():
+    text = "Please cancel order 5521, I ordered it by mistake."
+    copies = {noisy_copies.noisy_copy(text, seed) for seed in range(20)}
+    assert noisy_copies.noisy_copy(text, 3) == noisy_copies.noisy_copy(text, 3)
+    assert len(copies) > 10 and all("5521" in c for c in copies)
 
 
 def test_held_out_split_is_stratified_and_disjoint_from_training():
