@@ -114,8 +114,14 @@ def any_backend_pg(tmp_path):
     yield from _postgres_settings(tmp_path)
 
 
+# How this run used PostgreSQL, for the closing summary: never skipped silently.
+_PG_RUN = {"tests": 0, "unreachable": 0}
+
+
 def _postgres_settings(tmp_path):
+    _PG_RUN["tests"] += 1
     if not _postgres_available():
+        _PG_RUN["unreachable"] += 1
         pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (see README: make test)")
     name = f"supportops_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -127,3 +133,17 @@ def _postgres_settings(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly whether the database tests ran on PostgreSQL too."""
+    used, down = _PG_RUN["tests"], _PG_RUN["unreachable"]
+    if down:
+        terminalreporter.write_line(
+            f"PostgreSQL (127.0.0.1:5432): NOT REACHABLE — {down} of {used} test(s) that need "
+            "it FAILED (they are never skipped)", red=True, bold=True)
+    elif used:
+        terminalreporter.write_line(f"PostgreSQL (127.0.0.1:5432): {used} test(s) ran on a "
+                                    "throw-away database, as well as on SQLite", green=True)
+    else:
+        terminalreporter.write_line("PostgreSQL: no test in this selection uses it")
