@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from agents import entities, records
 from agents.amounts import asked_cents, full_order_note, keeps_item, partial_request
@@ -78,6 +78,7 @@ class _Step:
     keep_offer: bool = False         # the proposal on the table stays there
     understanding: Understanding | None = None
     dialogue: Dialogue | None = None
+    remember: dict = field(default_factory=dict)  # extra conversation state for next turn
 
 
 WHY = re.compile(r"(?i)^\s*(?:but |and |so |ok |okay )?(?:why(?: not| is that| so)?|how come|"
@@ -113,6 +114,78 @@ def _other_order(text: str, snapshot: dict, orders: list) -> str | None:
     found = link(text, orders)
     others = [oid for oid in found.order_ids if oid != snapshot["order_id"]]
     return others[0] if len(found.order_ids) == 1 and others else None
+
+
+DEFER = re.compile(r"(?i)\b(?:let me (?:check|think|see|look|ask)|i'?ll (?:think|check|get back|"
+                   r"let you know)|give me a (?:sec|second|minute|moment)|not sure yet|think "
+                   r"about it|hold that thought)\b")
+WHICH_ORDERS = re.compile(r"(?i)\bwhich (?:of my )?(?:orders?|items?|things?)\b[^?.!]{0,40}\b(?:refund|"
+                          r"return|cancel|replace|exchange)\w*|\bwhat (?:can|could) i (?:still )?"
+                          r"(?:return|refund|cancel|replace)\b")
+HEAR_BACK = re.compile(r"(?i)\b(?:how long (?:until|till|before) (?:someone|somebody|a person|you|"
+                       r"the team|i hear)|when (?:will|do|does|would) (?:someone|somebody|a person|"
+                       r"you|the team|your team|i) (?:get back|reply|respond|contact|call|hear|"
+                       r"answer)|hear back|get back to me|any news on my case|still waiting (?:for|"
+                       r"on) (?:a|the|your) (?:reply|answer|person|team))\b")
+
+
+def _purpose(text: str) -> str:
+    low = text.lower()
+    return ("cancel" if "cancel" in low else "replacement" if "replac" in low or "exchang" in low
+            else "refund")
+
+
+def eligible_orders(orders: list, purpose: str, settings, turn) -> str:
+    """Which of the customer's orders an action could still apply to, with the last day."""
+    from datetime import timedelta
+
+    from db.models import utcnow
+
+    now = utcnow()
+    lines = []
+    for o in orders:
+        if purpose == "cancel" and o.status in ("pending", "processing") and not o.replacement_for:
+            lines.append(f"#{o.id} ({o.label}, {fmt(o.total_cents)})")
+        elif purpose in ("refund", "replacement") and o.status == "delivered" and not o.replaced \
+                and o.refund is None and not o.replacement_for:
+            delivered = o.delivered_at or o.shipped_at or o.ordered_at
+            days = (settings.refund_window_days if purpose == "refund"
+                    else settings.replacement_window_days)
+            last = delivered + timedelta(days=days)
+            if (now.date() - delivered.date()).days <= days:
+                lines.append(f"#{o.id} ({o.label}, {fmt(o.total_cents)}) until {last:%-d %b}")
+    verb = {"refund": "refunded", "cancel": "cancelled", "replacement": "replaced"}[purpose]
+    if not lines:
+        return f"None of your orders can be {verb} right now."
+    return (f"These can still be {verb}: " + "; ".join(lines[:6]) + ". Tell me which one and "
+            "I'll check it for you.")
+
+
+ACTION_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track)")
+OTHER_ONE = re.compile(r"(?i)\bthe other (?:one|order)\b|\bnot (?:that|this) one\b")
+
+
+def _the_other_fitting(snapshot: dict, orders: list) -> str | None:
+    """The one other order the offered action could apply to, if there is exactly one."""
+    fits = {"issue_refund": ("delivered",), "create_replacement": ("delivered",),
+            "cancel_order": ("pending", "processing")}.get(snapshot["action"], ())
+    others = [o.id for o in orders if o.status in fits and o.id != snapshot["order_id"]
+              and o.refund is None and not o.replaced and not o.replacement_for]
+    return others[0] if len(others) == 1 else None
+
+
+def _same_order_named(text: str, snapshot: dict, orders: list) -> bool:
+    """The message only says which order — the one already on offer."""
+    from agents.requests import CUES
+
+    if text.rstrip().endswith("?") or len(text.split()) > 10:
+        return False
+    if {i for i, p in CUES if p.search(text)} - {_offer_intent(snapshot), "status"}:
+        return False
+    found = link(text, orders)
+    if found.order_ids:
+        return found.order_ids == [snapshot["order_id"]]
+    return bool(re.search(r"(?i)\bthe (?:one|order)\b", text)) and not found.unknown_id
 
 
 def _side_question(u: Understanding, snapshot: dict, orders: list) -> bool:
@@ -240,8 +313,23 @@ class SupportAgent:
             return None
         answer = answer_to_offer(u.text, snapshot["order_id"])
         other = _other_order(u.text, snapshot, orders)
+        if answer in ("no", "other") and not other and OTHER_ONE.search(u.text):
+            other = _the_other_fitting(snapshot, orders)  # "no, the other one"
         if answer in ("no", "other") and other:
             return self._switch_order(snapshot, other, ctx)  # "no wait, the mouse"
+        if answer == "other" and _same_order_named(u.text, snapshot, orders):
+            answer = "unclear"  # "the desk lamp", "the one that hasn't shipped": yes, that one
+        if answer in ("other", "unclear") and DEFER.search(u.text):
+            return _Step(Outcome(snapshot["intent"], 1.0, snapshot["order_id"],
+                                 snapshot["action"], ToolResult(
+                                     "needs_confirmation", "R11 confirm: Of course — take your "
+                                     f"time. Nothing has changed. {snapshot['summary']} Just "
+                                     "reply “yes” when you're ready, or “no” to leave it.",
+                                     {"proposal": _public(snapshot),
+                                      "proposal_id": snapshot["id"],
+                                      "amount": snapshot["amount"]},
+                                     order_id=snapshot["order_id"])),
+                         request_text=turn.state.get("offer_text"), keep_offer=True)
         if answer == "other" and _side_question(u, snapshot, orders):
             return self._answer_then_offer_again(turn, u, ctx, orders, snapshot)
         if answer == "yes":
@@ -272,8 +360,12 @@ class SupportAgent:
         """A question about the offer ("how long will the money take?") is answered, and the
         offer is checked and stated again, so the yes that follows completes the request."""
         self.runner.drop(snapshot["id"], ctx, "the customer asked a question first")
-        side = self._answer_message(turn, u, ctx, orders, offering=True)
-        said = self._respond(turn, side.understanding or u, side.outcome, side.mode)["response"]
+        sources = self.retrieve(_offer_intent(snapshot), as_policy_query(u.text), k=2)
+        said = self._best_sentence(u.text, " ".join(s["text"] for s in sources), floor=0.35)
+        if not said:
+            side = self._answer_message(turn, u, ctx, orders, offering=True)
+            said = self._respond(turn, side.understanding or u, side.outcome,
+                                 side.mode)["response"]
         again = self._offer_again(snapshot, ctx, expired=False)
         if again.outcome.result.status == "needs_confirmation":
             again.outcome.extra["prefix"] = f"{said} Back to your request: "
@@ -290,6 +382,9 @@ class SupportAgent:
         if pending and u.negative:
             return self._nothing_to_undo(None, u)
         answer = answer_to_offer(u.text)
+        small = self._small_talk(turn, u, shop, dialogue)
+        if small is not None:
+            return small
         if WHY.match(u.text) and history and history[-1].get("outcome") in (
                 "denied", "needs_info", "escalated") and history[-1].get("reason"):
             return self._explain(history[-1], u, dialogue)
@@ -298,6 +393,9 @@ class SupportAgent:
         requests = []
         if offering:
             answer = "other"
+        declined = turn.state.get("declined_offer")
+        if answer == "yes" and not pending and declined:
+            return self._offer_again(declined, ctx, expired=False)  # "actually yes, do it"
         if answer == "yes" and not pending and dialogue.todo:
             step = dialogue.todo[0]  # "yes" after "say “the other one” when you're ready"
             u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], 0.9
@@ -331,6 +429,9 @@ class SupportAgent:
             u = continue_pending(u, pending, self.settings.min_action_confidence)
             if u.signals != before and pending.get("text"):
                 request_text = f"{pending['text']} / {u.text}"
+            unresolved = self._still_which(u, pending, dialogue, shop)
+            if unresolved is not None:
+                return unresolved
         if (self.settings.confirm_actions == "when_unsure" and u.intent in ACTION_INTENTS
                 and u.order_id and u.text.rstrip().endswith("?")
                 and "asked as a question" not in u.signals):
@@ -393,6 +494,82 @@ class SupportAgent:
             outcome.extra["prefix"] = note
         return outcome
 
+    def _still_which(self, u: Understanding, pending: dict, dialogue: Dialogue,
+                     shop: dict) -> _Step | None:
+        """We asked which order and the answer named none we could tie: try the meaning of the
+        words against the listed items ("the woolly hat" = the wool beanie); failing that, ask
+        again, keeping the request (a new request in its own words goes ahead instead)."""
+        if pending.get("awaiting") != "order" or u.order_id or u.candidates:
+            return None
+        if u.intent == pending.get("intent") and "order given" in u.signals:
+            return None
+        if (u.wants_human or u.intent == "escalate" or
+                (u.intent != pending.get("intent") and u.confidence >= 0.6
+                 and ACTION_CUE.search(u.text)) or u.text.rstrip().endswith("?")):
+            return None
+        listed = [shop[oid] for oid in dialogue.listed if oid in shop]
+        match = self._closest_item(u.text, listed)
+        if match:
+            u.intent, u.order_id = pending["intent"], match
+            u.confidence = max(float(pending.get("confidence") or 0), 0.8)
+            u.reason = u.reason or pending.get("reason")
+            u.signals.append("order given")
+            return None
+        choices = [f"#{o.id} ({o.label}, {o.status}, {fmt(o.total_cents)})" for o in listed]
+        outcome = Outcome(pending["intent"], float(pending.get("confidence") or 0), None, "none",
+                          ToolResult("needs_info", "R7 which order: sorry, I couldn't tell which "
+                                                   "order you mean.",
+                                     {"choices": choices, "choice_ids": [o.id for o in listed],
+                                      "asking": True}),
+                          pending=dict(pending))
+        return _Step(outcome, understanding=u, dialogue=dialogue)
+
+    def _closest_item(self, text: str, listed: list) -> str | None:
+        """The listed order whose items are closest in meaning to the words, if clearly so."""
+        if len(listed) < 2 or len(text) > 80:
+            return None
+        labels = [", ".join(o.items) for o in listed]
+        vectors = self.nlu.embedder.encode([text, *labels])
+        scores = sorted(((float(v @ vectors[0]), o.id) for v, o in zip(vectors[1:], listed,
+                                                                          strict=True)),
+                        reverse=True)
+        best, second = scores[0], scores[1]
+        return best[1] if best[0] >= 0.45 and best[0] - second[0] >= 0.08 else None
+
+    def _small_talk(self, turn: records.Turn, u: Understanding, shop: dict,
+                    dialogue: Dialogue) -> _Step | None:
+        """Messages with a simple, factual answer: "hmm let me check", "?", "which of my orders
+        can I still return?", "how long until someone gets back to me?"."""
+        def answer(text: str, intent: str = "other", **details) -> _Step:
+            return _Step(Outcome(intent, u.confidence, None, "none", ToolResult(
+                "success", text, {"explained": True, **details})), understanding=u,
+                dialogue=dialogue)
+
+        if answer_to_offer(u.text) in ("yes", "no"):
+            return None
+        if not re.search(r"[^\W\d_]", u.text) and not re.search(r"\d", u.text):
+            return answer("Sorry — could you tell me a bit more about what you need? I can help "
+                          "with refunds, cancellations, replacements and where an order is.")
+        if DEFER.search(u.text) and not u.wants_human:
+            return answer("Of course — take your time. Nothing has changed; just write here "
+                          "when you're ready.")
+        which = WHICH_ORDERS.search(u.text)
+        if which:
+            purpose = _purpose(which.group(0))
+            return answer(eligible_orders(list(shop.values()), purpose, self.settings, turn),
+                          purpose)
+        if HEAR_BACK.search(u.text) and not u.wants_human:
+            case = records.open_case_of(self.session_factory, turn.user_id, turn.ticket_id)
+            if case is None:
+                return answer("There's no open case with our team for you right now. If you'd "
+                              "like a person to look at something, just say “a person”.")
+            when = (f" A person will reply by {case['due_at']:%a %d %b, %H:%M} UTC at the "
+                    "latest," if case["due_at"] else " A person will reply")
+            about = f" about order #{case['order_id']}" if case["order_id"] else ""
+            return answer(f"Your case #{case['id']}{about} is with our team (opened "
+                          f"{case['created_at']:%d %b}).{when} here and by email.", "escalate")
+        return None
+
     def _explain(self, last: dict, u: Understanding, dialogue: Dialogue) -> _Step:
         """"Why not?" after a refusal: the reason again, in words, and a person offered (unless
         a person already has it)."""
@@ -454,6 +631,12 @@ class SupportAgent:
                        confirmed.result)
 
     def _declined(self, snapshot: dict) -> _Step:
+        step = self._declined_step(snapshot)
+        step.remember = {"declined_offer": {k: snapshot.get(k) for k in (
+            "action", "order_id", "intent", "reason", "summary")}}
+        return step
+
+    def _declined_step(self, snapshot: dict) -> _Step:
         what = {"issue_refund": "refunded", "cancel_order": "cancelled",
                 "create_replacement": "replaced"}.get(snapshot["action"], "changed")
         return _Step(Outcome(snapshot["intent"], 1.0, snapshot["order_id"], "none", ToolResult(
@@ -506,7 +689,7 @@ class SupportAgent:
                 "needs_confirmation", "success", "denied") else None)
         remember(dialogue, outcome.intent, outcome.order_id,
                  outcome.result.details.get("choice_ids"), todo)
-        state = {"pending": pending, "dialogue": dialogue.as_state(),
+        state = {**step.remember, "pending": pending, "dialogue": dialogue.as_state(),
                  "proposal_id": offer["id"] if offer else None,
                  "offer_text": (turn.state.get("offer_text") if step.keep_offer
                                 else redact(step.request_text or turn.text)[:500]

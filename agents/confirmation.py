@@ -14,7 +14,9 @@ from typing import Literal
 Answer = Literal["yes", "no", "unclear", "other"]
 
 STRONG_YES = re.compile(
-    r"(?i)^\s*(?:yes+|yeah|yea|yep|yup|ya|sure|please do|do it|go ahead|go for it|proceed|"
+    r"(?i)^\s*(?:(?:great|perfect|awesome|cool|ok(?:ay)?|fine|alright|actually|oh|well|then|so|"
+    r"right)[,!.\s]+)*(?:yes+|yeah|yea|yep|yup|ya|sure|please do|do it|go ahead|go for it|proceed|"
+    r"bet|say less|let'?s go|sure thing|for sure|yes sir|yessir|affirmative|sounds good|👌|"
     r"confirm(?:ed)?|absolutely|definitely|of course|let'?s do it|i confirm|yes please|ok(?:ay)? "
     r"(?:do it|go ahead|please|please do|proceed|confirm(?:ed)?)|(?:👍|✅)+)(?![\w'])")
 WEAK_YES = re.compile(
@@ -31,7 +33,8 @@ would be great good perfect lovely fine sounds yes yeah sure ok okay proceed con
 with the refund cancellation cancel replacement replace this that one it and a lot much very
 kindly sir madam mate lol asap now right away straight""".split())
 NO = re.compile(
-    r"(?i)^\s*(?:(?:wait|hold on|hang on|actually|hmm+|oh|sorry|erm|um)[,.!\s]+(?:actually[,\s]+)?)?"
+    r"(?i)^\s*(?:(?:wait|hold on|hang on|actually|hmm+|oh|sorry|erm|um|ok|okay)[,.!\s]+"
+    r"(?:actually[,\s]+)?)?"
     r"(?:no+\b(?![\s.:#,;-]*#?\d)|nope|nah|never ?mind|nevermind|not now|not yet|"
     r"maybe later|later|don'?t\b|do not\b|stop\b|forget it|hold off|no thanks|"
     r"no thank you|leave it|i changed my mind|changed my mind|not needed)")

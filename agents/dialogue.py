@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agents.order_linking import Link, link
+from agents.order_linking import FOCUS_REF, Link, link
 from agents.requests import CUES, Request, split
 from agents.shop_view import OrderFact
 from agents.understanding import ACTION_INTENTS, HEDGE, INFO_QUESTION, WHERE_IS, Understanding
@@ -24,6 +24,7 @@ CARRY = re.compile(r"(?i)(?:\btoo\b|\bas well\b|\bsame (?:for|with|goes for)\b|"
 NEXT = re.compile(r"(?i)\b(?:the other one|the other order|the other|next one|the next|"
                   r"the rest|the remaining|second one too)\b|^\s*(?:now )?next\b")
 SWITCH = re.compile(r"(?i)\b(?:rather|instead|actually|then|prefer)\b")
+BOTH = re.compile(r"(?i)\b(?:both|all of them|each of them|all (?:two|three|2|3)|the two of them)\b")
 NO_LONGER = re.compile(r"(?i)\b(?:don'?t|do not|no longer) (?:want|need)\b|changed my mind")
 OWN_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track|"
                      r"status|arriv|ship)\w*")
@@ -53,10 +54,26 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
     the separate requests when it holds several."""
     found = link(u.text, orders, dialogue.listed, dialogue.focus, hint=u.order_id)
     requests = [] if pending else split(u.text, orders, dialogue.listed, dialogue.focus)
+    if (pending and pending.get("awaiting") == "order" and BOTH.search(u.text)
+            and len(dialogue.listed) > 1):
+        # "both of them please" after "which one?": one request per listed order.
+        wanted = pending.get("intent")
+        return [Request(wanted, u.text, Link([oid], how="list"), False, pending.get("reason"))
+                for oid in dialogue.listed[:4]]
     _apply(u, found)
     if requests:
         return requests
     has_cue = bool(OWN_CUE.search(u.text))
+    waiting = [t for t in dialogue.todo if t.get("order_id") in found.order_ids]
+    if waiting and not has_cue:
+        # "now the throw pillow": the request named earlier for it, not a new guess.
+        u.intent, u.order_id = waiting[0]["intent"], waiting[0]["order_id"]
+        u.confidence, u.reason = max(u.confidence, 0.9), waiting[0].get("reason") or u.reason
+        u.signals.append("next request")
+        return []
+    if (not found.order_ids and not found.candidates and not found.unknown_id
+            and not dialogue.focus and FOCUS_REF.search(u.text) and not pending):
+        u.signals.append("refers to an order not named")  # "cancel them": ask, don't guess
     if (not found.order_ids and not found.candidates and not found.unknown_id and dialogue.focus
             and u.intent in ACTION_INTENTS and SWITCH.search(u.text)
             and any(o.id == dialogue.focus for o in orders)):

@@ -50,7 +50,8 @@ REASONS: dict[str, tuple[str, ...]] = {
         r"(?:ordered|asked for|chose|picked) (?:a |an |the )?(?:size|colou?r|model|version) [\w.]+"
         r"[,;]? (?:but |and )?(?:i )?(?:got|received|was sent|you sent|they sent)"),
     "damaged": (
-        r"\bbroken\b", r"\bbroke\b", r"crack(?:ed|s)?\b", r"smash(?:ed)?", r"shatter(?:ed)?",
+        r"\bbroken\b", r"\bbroke\b", r"\bsnapped\b", r"broke off", r"fell off", r"came off",
+        r"came apart", r"fell apart", r"split (?:open|in)", r"\bripped\b", r"crack(?:ed|s)?\b", r"smash(?:ed)?", r"shatter(?:ed)?",
         r"dent(?:ed)?\b", r"damag(?:ed|e)", r"in pieces", r"torn\b", r"ripped", r"scratch(?:ed|es)",
         r"crushed", r"leak(?:ing|ed|s)?\b", r"bent\b", r"chipped", r"arrived destroyed"),
     "defective": (
@@ -63,6 +64,8 @@ REASONS: dict[str, tuple[str, ...]] = {
         r"battery (?:dies|drains|is dead)", r"double[- ]click\w*", r"keeps (?:disconnecting|"
         r"freezing|restarting)", r"(?:is|it'?s) (?:broken|faulty) inside",
         r"\bdead (?:\w+ )?(?:key|keys|button|buttons|spacebar|space bar|pixels?|zone|battery)\b",
+        r"\bsticky\b", r"\blaggy\b", r"\blags?\b", r"keeps? cutting out", r"cuts? out\b",
+        r"overheat\w*", r"won'?t (?:connect|pair|sync)",
         r"(?:key|keys|button|buttons) (?:is |are )?(?:stuck|sticking)"),
     "late": (
         r"\blate\b", r"took (?:forever|too long|ages)", r"too late", r"still (?:not|hasn'?t) "
@@ -101,8 +104,9 @@ HUMAN_REQUEST = re.compile(
     r"(?:real |live |actual )?(?:human|person|agent|someone|somebody|representative|rep|"
     r"manager|supervisor|people)|real (?:human|person)|live (?:agent|person|chat)|"
     r"human (?:agent|being|please)|"
-    r"(?:get|have|ask) (?:a |an |some )?(?:real )?(?:person|human|someone|somebody|agent|manager|"
-    r"representative|rep) to (?:call|contact|email|ring|phone|get back to) me|"
+    r"(?:get|have|ask|want|need|like) (?:a |an |some )?(?:real )?(?:person|human|someone|somebody|"
+    r"agent|manager|representative|rep) (?:to )?(?:call|contact|email|ring|phone|get back to|look "
+    r"(?:at|into)|check|review|deal with|sort|handle|help)|"
     r"(?:someone|somebody|a person|a human|an agent) (?:to |should |could |can )?(?:call|ring|phone) "
     r"me|(?:get|give|connect|transfer|put) me (?:to|through to|with) "
     r"(?:a |an )?(?:human|person|agent|someone|representative|manager|supervisor)|"
@@ -195,8 +199,17 @@ PERSON_ALONE = re.compile(r"(?i)^\s*(?:yes,? )?(?:a |an )?(?:real |actual )?(?:p
                           r"human being|someone real)(?: please| pls| now)?[.!]*\s*$")
 
 
+# "no need to get a person involved", "I don't want to talk to a human": not a request.
+NO_PERSON = re.compile(r"(?i)\b(?:no need|don'?t (?:need|want)|do not (?:need|want)|without|"
+                       r"never|not|no)\b[^.?!]{0,20}$")
+
+
 def wants_human(text: str) -> bool:
-    return bool(HUMAN_REQUEST.search(text) or PERSON_ALONE.match(text))
+    if PERSON_ALONE.match(text):
+        return True
+    return any(not NO_PERSON.search(text[max(0, m.start() - 30):m.start()])
+               and not re.search(r"(?i)\bno need\b", text[max(0, m.start() - 40):m.start()])
+               for m in HUMAN_REQUEST.finditer(text))
 
 
 def frustration(text: str) -> Frustration:

@@ -81,7 +81,7 @@ def english_share(text: str) -> float:
 
 
 # "Yes" in the languages above, for the answer to "shall I pass this to a person?".
-YES_WORDS = frozenset("""yes yeah yep sure ok okay please si sí oui ja jawohl sim da tak evet
+YES_WORDS = frozenset("""yes yeah yep sure ok okay please si sí sì oui ja jawohl sim da tak evet
 hai はい 是 是的 好 네 예 نعم да ja graag prego por""".split())
 
 

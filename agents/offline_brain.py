@@ -93,6 +93,14 @@ FITTING_STATUS = {"refund": ("delivered",), "replacement": ("delivered",),
                   "cancel": ("pending", "processing")}
 
 
+def _ask_which(found: ToolResult, shop: dict) -> ToolResult:
+    ids = [oid for oid in shop]
+    return ToolResult("needs_info", "R7 which order: which order do you mean?",
+                      {"choices": [f"#{o.id} ({o.label}, {o.status}, {fmt(o.total_cents)})"
+                                   for o in list(shop.values())[:6]],
+                       "choice_ids": ids[:6], "asking": True})
+
+
 def _which_of(u: Understanding, ctx: ToolContext, runner: ToolRunner, shop: dict) -> Outcome:
     """The words fit several orders equally ("my phone case"): if only one of them is in a
     state the action could apply to (the delivered kettle, not its replacement on the way),
@@ -154,6 +162,10 @@ def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner,
         if order_id is None:
             found = runner.invoke("find_orders", ctx, purpose=u.intent)
             order_id = found.details.get("selected")
+            if "refers to an order not named" in u.signals and order_id is not None:
+                # "cancel them" with nothing to point at: R7's shortcut would be a guess.
+                order_id = None
+                found = _ask_which(found, shop)
             if order_id is None:
                 return Outcome(u.intent, u.confidence, None, "none", found,
                                pending=_pending(u, "order"))

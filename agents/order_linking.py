@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -99,7 +100,14 @@ def _words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", IN_CASE.sub(" ", text.lower())) if w not in STOP]
 
 
+IRREGULAR = {"mice": "mouse", "feet": "foot", "teeth": "tooth", "knives": "knife",
+             "people": "person", "men": "man", "women": "woman", "children": "child",
+             "geese": "goose", "shelves": "shelf", "leaves": "leaf"}
+
+
 def _singular(word: str) -> str:
+    if word in IRREGULAR:
+        return IRREGULAR[word]
     for suffix, repl in (("ies", "y"), ("ves", "f"), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + repl
@@ -113,6 +121,8 @@ def _same(a: str, b: str) -> float:
         return 1.0
     if len(a) >= 5 and len(b) >= 5 and fuzz.ratio(a, b) >= 84:
         return 1.0
+    if len(b) >= 3 and len(a) - len(b) == 1 and a.startswith(b):
+        return 1.0  # a dropped last letter: "blu", "jerse"
     return 0.5 if len(b) >= 4 and a.endswith(b) and len(a) - len(b) <= 6 else 0.0
 
 
@@ -183,16 +193,16 @@ def _by_items(text: str, orders: list[OrderFact], within_list: bool
     fits.sort(key=lambda f: (-f[0], -f[1]))
     named: list[tuple[str, frozenset]] = []
     tied: list[str] = []
-    taken: set[str] = set()
+    left = Counter(words)  # a word said twice can name two things ("laptop", "laptop sleeve")
     for _count, score, oid, used in fits:
         same = [n for n, u in named if u == used]
         if same and abs(next(f[1] for f in fits if f[2] == same[0]) - score) < 0.01:
             tied.extend(x for x in (*same, oid) if x not in tied)
             continue
-        if used <= taken:
+        if all(left[w] <= 0 for w in used):
             continue
         named.append((oid, used))
-        taken |= used
+        left.subtract(used)
     named_ids = [oid for oid, _ in named if oid not in tied]
     order = {w: i for i, w in enumerate(words)}
     named_ids.sort(key=lambda oid: min((order.get(w, 99) for w in dict(named)[oid]), default=99))
@@ -234,15 +244,32 @@ def _from_list(text: str, listed: list[OrderFact], focus: str | None) -> list[st
     return []
 
 
+def _position(text: str, oid: str, orders: list[OrderFact]) -> int:
+    """Where in the text an order is first named (by number, or by one of its item words)."""
+    low = text.lower()
+    spots = [low.find(oid.lower())]
+    for o in orders:
+        if o.id == oid:
+            spots += [low.find(w) for name in o.items for w in re.findall(r"[a-z]{4,}", name.lower())]
+    spots = [p for p in spots if p >= 0]
+    return min(spots) if spots else len(text)
+
+
 def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
          focus: str | None = None, hint: str | None = None) -> Link:
     """`hint`: an order id the entity rules already read ("it's 7" after a question)."""
     text = ascii_digits(text)
     numbers, unknown = _numbers(text, orders, hint)
     if numbers:
-        return Link(numbers, how="number")
+        # "refund order 30101 and the telescope": numbers and items, in the text's order.
+        named, _ = _by_items(text, [o for o in orders if o.id not in numbers], False)
+        both = numbers + [n for n in named if n not in numbers]
+        if len(both) > len(numbers):
+            both.sort(key=lambda oid: _position(text, oid, orders))
+        return Link(both, how="number")
     if unknown:
-        return Link([], how="number", unknown_id=unknown)
+        named, _ = _by_items(text, orders, within_list=False)
+        return Link(named, how="item" if named else "number", unknown_id=unknown)
     shown = [o for o in orders if o.id in (listed or [])]
     shown.sort(key=lambda o: (listed or []).index(o.id))
     picked = _from_list(text, shown, focus)

@@ -166,6 +166,20 @@ def person_on_ticket(factory: sessionmaker[Session], ticket_id: int) -> dict | N
                 "due_at": getattr(case, "due_at", None)}
 
 
+def open_case_of(factory: sessionmaker[Session], user_id: int, ticket_id: int | None
+                 ) -> dict | None:
+    """The customer's open case (this ticket's first, else the latest)."""
+    with transaction(factory) as s:
+        cases = list(s.scalars(select(EscalationCase).where(
+            EscalationCase.user_id == user_id,
+            EscalationCase.status.in_(("open", "with_agent"))).order_by(EscalationCase.id.desc())))
+        if not cases:
+            return None
+        case = next((c for c in cases if c.ticket_id == ticket_id), cases[0])
+        return {"id": case.id, "order_id": case.order_id, "created_at": case.created_at,
+                "due_at": getattr(case, "due_at", None), "priority": case.priority}
+
+
 def stored_response(factory: sessionmaker[Session], proposal_id: str) -> dict | None:
     """The reply sent when a proposal was confirmed (a repeat confirmation returns it)."""
     with transaction(factory) as s:

@@ -17,9 +17,17 @@ from db.money import fmt
 from tools.base import ToolResult
 
 ASKS_ABOUT_REFUND = re.compile(r"""(?ix)
-    \b(?:did|has|have|was|were|is|are)\b[^.?!]{0,40}\b(?:refund\w*|refnd\w*|money)\b[^.?!]{0,40}
+    \b(?:did|has|have|was|were|is|are)\ (?:my|the|your|that|this|both|they|it|those|these)\b
+        [^.?!]{0,40}\b(?:refund\w*|refnd\w*|money)\b[^.?!]{0,40}
         \b(?:go(?:ne)?\ through|process\w*|issued|paid|done|sorted|sent|come\ through|arriv\w*|
-           complete\w*|back|out)\b
+           complete\w*|out)\b
+  | \b(?:did|has|have|was|were|is)\ (?:my|the|your|that|this)\b[^.?!]{0,30}\brefund\w*\b
+        [^.?!]{0,40}\b(?:go(?:ne)?\ through|process\w*|issued|paid|done|sorted|sent|come\ through|
+           arriv\w*|complete\w*)\b
+  | \b(?:haven'?t|have\ not|didn'?t|not)\ (?:yet\ )?(?:seen|got|gotten|received)\b[^.?!]{0,25}
+        \b(?:money|refund)
+  | \bhow\ many\ refunds\b | \brefunds?\ (?:have|did)\ i\ (?:had|get|got|received)\b
+  | \bany\ (?:news|update|word)\ (?:on|about)\ (?:the|my)\ (?:money|refund)
   | \b(?:did|have)\ (?:you|u)\ (?:refund\w*|process\w*\ (?:my|the)\ refund|pa(?:id|y)\ me)\b
   | \b(?:did|have)\ (?:you|u)\ (?:sen[dt]|get|issue\w*|sort\w*)\b[^.?!]{0,30}\b(?:refund|refnd|money)
   | \b(?:did|have)\ i\ (?:get|got|receive\w*)\b[^.?!]{0,25}\b(?:money|refund)

@@ -93,10 +93,13 @@ def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     intents = {intent for _, intent in cues}
     if len(intents) < 2:
         whole = link(text, orders, listed, focus)
-        if len(cues) == 1 and len(whole.order_ids) > 1:
+        links = [Link([oid], how=whole.how) for oid in whole.order_ids]
+        if whole.unknown_id and links:  # "refund the mouse and also order 33901"
+            links.append(Link([], how="number", unknown_id=whole.unknown_id))
+        if len(cues) == 1 and len(links) > 1:
             question = bool(QUESTION.search(text))
-            return [Request(cues[0][1], text, Link([oid], how=whole.how), question,
-                            extract_reason(text)) for oid in whole.order_ids]
+            return [Request(cues[0][1], text, found, question, extract_reason(text))
+                    for found in links]
         return []
     pieces = _pieces(text, cues)
     if len(pieces) < 2 and len(link(text, orders, listed, focus).order_ids) < 2:

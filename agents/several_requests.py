@@ -60,6 +60,16 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
     todo: list[dict] = []
     primary: Outcome | None = None
     status: Outcome | None = None
+    if u.wants_human:
+        # "…and I'd like to speak to a person": the person comes first; status questions are
+        # still answered, and the rest is theirs to handle.
+        for r in requests:
+            if r.intent == "status" and r.order_id:
+                after.append(_status(r, ctx, runner))
+        main = decide(replace(u, intent="escalate"), ctx, runner, shop)
+        main.extra["suffix"] = " ".join(t for t in after if t)
+        main.extra["several"] = True
+        return main
     for r in requests:
         if r.intent == "status":
             if not r.order_id:
@@ -78,7 +88,7 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
             ur = _understood(u, r)
             outcome = decide(ur, replace(ctx, confidence=ur.confidence, intent=ur.intent),
                              runner, shop)
-            if outcome.result.status == "denied":
+            if outcome.result.status == "denied" or outcome.result.details.get("found") is False:
                 refused.append(outcome)
             else:
                 primary = outcome

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 SHORTHAND = {
     "pls": "please", "plz": "please", "plse": "please", "pleez": "please", "u": "you",
@@ -24,7 +24,7 @@ SHORTHAND = {
     "wheres": "where's", "wher": "where", "teh": "the", "hte": "the", "w": "with",
     "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "hasnt": "hasn't",
     "havent": "haven't", "isnt": "isn't", "cant": "can't", "wont": "won't", "im": "I'm",
-    "ya": "yes", "yep": "yep", "yup": "yup", "tf": "", "wtf": "", "pkg": "package",
+    "ya": "yes", "yep": "yep", "wireles": "wireless", "yup": "yup", "tf": "", "wtf": "", "pkg": "package",
     "b4": "before", "2day": "today", "asap": "as soon as possible",
 }
 KEY_WORDS = ("refund", "cancel", "cancelled", "order", "replace", "replacement", "return",
@@ -50,15 +50,20 @@ def _close(word: str, target: str) -> bool:
 
 
 def _fix(word: str, vocabulary: tuple[str, ...]) -> str:
+    """The closest word one slip away; two letters swapped beats one letter changed
+    ("cancle" is cancel, "candel" is candle)."""
     low = word.lower()
     if low in SHORTHAND:
         return SHORTHAND[low]
     if low in REAL or low in vocabulary:
         return word
-    for target in vocabulary:
-        if _close(low, target):
-            return target
-    return word
+    near = [t for t in vocabulary if _close(low, t)]
+    if not near:
+        return word
+    return min(near, key=lambda t: (
+        DamerauLevenshtein.distance(low, t),
+        DamerauLevenshtein.distance(low, t) == Levenshtein.distance(low, t),  # no swap: later
+        vocabulary.index(t)))
 
 
 def normalise(text: str, item_words: tuple[str, ...] = ()) -> str:

@@ -53,7 +53,8 @@ HEDGE = re.compile(r"(?i)\b(?:maybe|perhaps|might|thinking (?:about|of)|consider
                    r"hypothetically|(?:if|once|when) (?:i|it|the|they|my|this)\b[^?]*\?)")
 # A request, not a question about how things work: what lets explicit action words overrule
 # a vague classifier reading ("I'd like to return my jersey" is no policy question).
-REQUEST_PHRASING = re.compile(r"(?i)\b(?:i(?:'d| would)? (?:like|want|need|wanna)|i'm (?:going|trying)"
+REQUEST_PHRASING = re.compile(r"(?i)^\s*(?:want|wanna|need|gonna) to\b|\b(?:i(?:'d| would)? "
+                              r"(?:like|want|need|wanna)|i'm (?:going|trying)"
                               r" to|please|pls|plz|give me|get me|send me|i demand|just|"
                               r"(?:can|could) (?:i|you)|let me|gonna)\b|(?:^|[,.!?;]\s*|\band\s+)"
                               r"(?:please\s+)?(?:refund|cancel|return|replace|exchange|swap|stop)\b")
@@ -100,7 +101,13 @@ INFO_QUESTION = re.compile(
     r"when (?:will|would|do|does)|would (?:i|it|that|a|my)|will (?:i|it|that|a|my)|"
     r"is (?:it|there|this|that|order|my)|are (?:there|refunds|replacements)|does|do i|if (?:i|we)|"
     r"can i still|could i still|am i still|is it (?:too late|still possible)|until when|by when|"
-    r"how much (?:would|will|do)|what happens if)\b")
+    r"how much (?:would|will|do)|what happens if|is \d+|is (?:the|my) \w+(?: \w+)? (?:still )?"
+    r"(?:refundable|returnable|cancell?able|replaceable))\b")
+# "is 30202 refundable", "still returnable?": asking about an action, not for it.
+ABLE = re.compile(r"(?i)\b(?:refundable|returnable|cancell?able|replaceable|eligible)\b")
+# "help", "help me", "I need help": what the assistant can do, not a courtesy.
+HELP_ONLY = re.compile(r"(?i)^\s*(?:pls |please )?(?:help|help me|i need help|need help|can you "
+                       r"help(?: me)?|support)[.!?]*\s*$")
 GO_AHEAD = re.compile(r"(?i)\b(?:please do|go ahead|do it|if so|if you can|if possible)\b")
 QUESTION_START = re.compile(r"(?i)^\s*(?:how|what|when|can i|can you|do you|does|is it|is there|"
                             r"are|will|would|which|where can|who)\b")
@@ -129,7 +136,8 @@ AFFIRM = re.compile(r"(?i)^\s*(?:yes|yeah|yep|yup|y|sure|correct|right|confirm(?
 DENY = re.compile(r"(?i)^\s*(?:(?:no|nope|nah)\b(?![\s.:#,;-]*#?\d)|never ?mind\b|"
                   r"don'?t\b|stop\b|forget it\b)")
 CANCEL_WORDS = re.compile(r"(?i)\bcancel\w*|\bstop (?:the|my)\b[^.?!]{0,30}\border\b|"
-                          r"\bcall off\b")
+                          r"\bcall off\b|\b(?:don'?t|do not) (?:ship|send|dispatch) (?:it|them|the|my)\b|"
+                          r"\bstop (?:the )?(?:shipment|delivery)\b")
 ACTION_WORDS = {"refund": REFUND_WORDS, "cancel": CANCEL_WORDS, "replacement": REPLACE_WORDS}
 STATUS_WORDS = re.compile(r"(?i)\b(?:where|track\w*|status|arriv\w*|deliver\w*|ship\w*|when)\b")
 # Words that, with an order number, make a message that only names an order ("1105",
@@ -228,7 +236,7 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     vague = (intent in ("other", "policy_question", "status") and not human
              and REQUEST_PHRASING.search(text)
              and (not POLICY_WORDS.search(text) or IMPERATIVE_ORDER.match(text)))
-    if CAPABILITY.search(text) and not human:
+    if (CAPABILITY.search(text) or HELP_ONLY.match(text)) and not human:
         intent, confidence, vague = "other", max(probs.get("other", 0), 0.9), False
         signals.append("asks what we can do")
     clear = clear_request(text)
@@ -277,13 +285,17 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
         intent, confidence = "status", 0.5
         signals.append("order number only")
 
-    if courtesy_only(text) and not human:
+    if courtesy_only(text) and not human and not HELP_ONLY.match(text):
         intent, confidence = "other", max(probs.get("other", 0), 0.9)
         signals.append("courtesy only")
 
     if intent in ACTION_INTENTS and HEDGE.search(text) and not clear:
         confidence *= 0.55
         signals.append("hedged")
+    elif intent in ACTION_INTENTS and ABLE.search(text) and not clear \
+            and not GO_AHEAD.search(text):
+        confidence *= 0.55
+        signals.append("asked as a question")
     elif intent in ACTION_INTENTS and INFO_QUESTION.match(text) and asks_question \
             and not GO_AHEAD.search(text) and not clear:
         confidence *= 0.55

@@ -120,6 +120,7 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
         order_id = order.id if order else None
     case, new = open_case(session, ctx, args.kind, args.reason, order_id,
                           frustrated=args.kind == "frustration")
-    reason = (f"R6 escalate: a support specialist will take over ({case.priority} priority)."
+    reason = ("R6 escalate: a support specialist will take over"
+              + (", as a priority." if case.priority == "high" else ".")
               + promise_text(case.due_at) if new else repeat_reason(case))
     return ToolResult("escalated", reason, case_result(case, new), order_id=order_id)
