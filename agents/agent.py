@@ -162,6 +162,9 @@ def eligible_orders(orders: list, purpose: str, settings, turn) -> str:
 
 
 ACTION_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track)")
+# "actually yes, do it" after a no: the customer changed their mind (a bare "yes" did not).
+CHANGE_OF_MIND = re.compile(r"(?i)\b(?:actually|on second thought|changed my mind|after all|do it|"
+                            r"go ahead|wait)\b")
 OTHER_ONE = re.compile(r"(?i)\bthe other (?:one|order)\b|\bnot (?:that|this) one\b")
 
 
@@ -394,7 +397,7 @@ class SupportAgent:
         if offering:
             answer = "other"
         declined = turn.state.get("declined_offer")
-        if answer == "yes" and not pending and declined:
+        if answer == "yes" and not pending and declined and CHANGE_OF_MIND.search(u.text):
             return self._offer_again(declined, ctx, expired=False)  # "actually yes, do it"
         if answer == "yes" and not pending and dialogue.todo:
             step = dialogue.todo[0]  # "yes" after "say “the other one” when you're ready"
@@ -424,6 +427,8 @@ class SupportAgent:
             if asks_about_refund(u.text) and not u.wants_human:
                 return _Step(tracking_outcome(u, orders, ctx.now), understanding=u,
                              dialogue=dialogue)
+        if pending and requests:
+            pending = None  # "both of them please": the requests say it all
         if pending:
             before = u.signals[:]
             u = continue_pending(u, pending, self.settings.min_action_confidence)
@@ -528,7 +533,14 @@ class SupportAgent:
         """The listed order whose items are closest in meaning to the words, if clearly so."""
         if len(listed) < 2 or len(text) > 80:
             return None
-        labels = [", ".join(o.items) for o in listed]
+        labels = [", ".join(o.items).lower() for o in listed]
+        # Words every listed item shares ("wool" in a wool sweater and a wool beanie) can't tell
+        # them apart: compare what is left ("the woolly hat" -> "hat" vs sweater / beanie).
+        shared = set.intersection(*(set(re.findall(r"[a-z]+", x)) for x in labels))
+        labels = [" ".join(w for w in re.findall(r"[a-z]+", x) if w not in shared) or x
+                  for x in labels]
+        text = " ".join(w for w in re.findall(r"[a-z0-9]+", text.lower())
+                        if not any(w.startswith(c) for c in shared)) or text
         vectors = self.nlu.embedder.encode([text, *labels])
         scores = sorted(((float(v @ vectors[0]), o.id) for v, o in zip(vectors[1:], listed,
                                                                           strict=True)),

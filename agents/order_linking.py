@@ -135,7 +135,12 @@ def item_match(name: str, words: list[str]) -> tuple[float, bool, frozenset[str]
               if t not in STOP and not any(c.isdigit() for c in t) and t not in UNITS]
     if not tokens:
         return 0.0, False, frozenset()
-    tokens[-1] = (tokens[-1][0], 2.0)  # the head noun: "chair" in "office chair"
+    # The head noun: "chair" in "office chair" — but in "vacuum cleaner" or "espresso machine"
+    # customers name the thing by the word before a generic one ("my vacuum").
+    head = len(tokens) - 1
+    if len(tokens) >= 2 and tokens[-1][0] in GENERIC_HEADS:
+        head -= 1
+    tokens[head] = (tokens[head][0], 2.0)
     tokens += [(t, 1.0) for t in re.findall(r"[a-z0-9]+", extra) if t not in STOP]
     credit, used = [], set()
     for t, w in tokens:
@@ -148,6 +153,8 @@ def item_match(name: str, words: list[str]) -> tuple[float, bool, frozenset[str]
             any(w == 2.0 and c > 0 for w, c in credit), frozenset(used))
 
 
+GENERIC_HEADS = frozenset("cleaner machine maker set kit device unit system appliance bundle "
+                          "pack".split())
 UNITS = frozenset("inch inches cm mm ml kg lb oz xl xxl".split())
 
 
@@ -169,7 +176,7 @@ def _distinctive(words: list[str], orders: list[OrderFact]) -> list:
     return fits
 
 
-def _by_items(text: str, orders: list[OrderFact], within_list: bool
+def _by_items(text: str, orders: list[OrderFact], within_list: bool, distinctive: bool = True
               ) -> tuple[list[str], list[str]]:
     """(orders the words name, in the text's order; orders they fit equally well — ask).
 
@@ -188,7 +195,7 @@ def _by_items(text: str, orders: list[OrderFact], within_list: bool
                 best = (score, used)
         if best:
             fits.append((len(best[1]), best[0], o.id, best[1]))
-    if not fits and not within_list:
+    if not fits and not within_list and distinctive:
         fits = _distinctive(words, orders)
     fits.sort(key=lambda f: (-f[0], -f[1]))
     named: list[tuple[str, frozenset]] = []
@@ -261,8 +268,15 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     text = ascii_digits(text)
     numbers, unknown = _numbers(text, orders, hint)
     if numbers:
-        # "refund order 30101 and the telescope": numbers and items, in the text's order.
-        named, _ = _by_items(text, [o for o in orders if o.id not in numbers], False)
+        # "refund order 30101 and the telescope": numbers and items, in the text's order —
+        # but words that name the numbered orders' own items ("the kettle from 31001") don't
+        # point anywhere else.
+        own = {w for o in orders if o.id in numbers for name in o.items
+               for w in re.findall(r"[a-z]+", name.lower())}
+        rest = " ".join(w for w in re.findall(r"[a-z0-9']+", text.lower())
+                        if not any(_same(t, w) for t in own))
+        named, _ = _by_items(rest, [o for o in orders if o.id not in numbers], False,
+                             distinctive=False)
         both = numbers + [n for n in named if n not in numbers]
         if len(both) > len(numbers):
             both.sort(key=lambda oid: _position(text, oid, orders))

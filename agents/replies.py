@@ -10,17 +10,6 @@ from tools.base import ToolResult
 RULE_PREFIX = re.compile(r"^R\d+[a-z]? [\w\- ]+?: ")
 
 
-ENGLISH_WORDS = frozenset("""the a an i my you your is are was it to and of for in on with
-please order refund cancel where when what how can want need not no yes hi hello thanks this
-that me we our do does did have has be will would could should item package delivery""".split())
-
-
-def looks_foreign(text: str) -> bool:
-    """Several words and almost none of them common English ones."""
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    return len(words) >= 4 and sum(w in ENGLISH_WORDS for w in words) / len(words) < 0.1
-
-
 def plain(reason: str) -> str:
     """'R2 refund window: order ...' -> 'Order ...' (the rule name stays in action_result)."""
     text = RULE_PREFIX.sub("", reason or "").strip()
@@ -94,9 +83,10 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
             return f"You're welcome, {first}! Is there anything else I can help with?"
         if courtesy_only(u.text):  # "ok cool", "bye", "got it"
             return f"Great, {first}. Is there anything else I can help with?"
-        if looks_foreign(u.text):
-            return (f"Sorry, {first}, I can only help in English for now. Write to me in "
-                    "English, or ask for a person and a colleague will help.")
+        if "might want a person" in u.signals:
+            return (f"I'm sorry this has been frustrating, {first}. Would you like me to pass this "
+                    "to a person on our team? Just say “a person”. Or tell me what you need — "
+                    "a refund, a cancellation, a replacement, or where an order is.")
         return (f"I'm not sure I can help with that here, {first}. I can handle refunds, "
                 "cancellations, replacements and order status, answer policy questions, or "
                 "connect you with a person.")

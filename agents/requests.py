@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from agents.entities import extract_reason
 from agents.order_linking import Link, link
 from agents.shop_view import OrderFact
-from agents.understanding import NEGATION, NOT_A_REQUEST
+from agents.understanding import HEDGE, INFO_QUESTION, NEGATION, NOT_A_REQUEST
 
 CUES: tuple[tuple[str, re.Pattern], ...] = (
     ("refund", re.compile(r"(?i)\b(?:refund\w*|money back|reimburs\w*|return(?:ing|ed)?\b|"
@@ -47,6 +47,10 @@ class Request:
     @property
     def order_id(self) -> str | None:
         return self.link.order_ids[0] if self.link.order_ids else self.link.unknown_id
+
+
+def _is_question(text: str) -> bool:
+    return bool(QUESTION.search(text) or INFO_QUESTION.match(text) or HEDGE.search(text))
 
 
 def _cues(text: str) -> list[tuple[int, str]]:
@@ -97,7 +101,7 @@ def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
         if whole.unknown_id and links:  # "refund the mouse and also order 33901"
             links.append(Link([], how="number", unknown_id=whole.unknown_id))
         if len(cues) == 1 and len(links) > 1:
-            question = bool(QUESTION.search(text))
+            question = _is_question(text)
             return [Request(cues[0][1], text, found, question, extract_reason(text))
                     for found in links]
         return []
@@ -107,7 +111,7 @@ def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     requests: list[Request] = []
     for piece, intent in pieces:
         found = link(piece, orders, listed, focus)
-        question = bool(QUESTION.search(piece))
+        question = _is_question(piece)
         reason = extract_reason(piece) or extract_reason(text)
         if len(found.order_ids) > 1:
             requests += [Request(intent, piece, Link([oid], how=found.how), question, reason)
