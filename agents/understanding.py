@@ -73,6 +73,10 @@ CAPABILITY = re.compile(r"(?i)\b(?:what (?:can|do) you (?:do|help with)|what do 
                         r"what can i ask)\b")
 
 
+NO_PERSON_WANTED = re.compile(r"(?i)\b(?:no need|don'?t need|do not need|don'?t want|without)\b"
+                              r"[^.?!]{0,25}\b(?:person|human|agent|someone|manager|people)\b")
+
+
 def clear_request(text: str) -> bool:
     """One sentence of the message plainly asks for an action ("I want my money back."), so a
     question or a hedge elsewhere in it does not make the whole message a question."""
@@ -309,9 +313,10 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     elif mood.very_frustrated:
         intent, confidence = "escalate", max(probs.get("escalate", 0), 0.9)
         signals.append("very frustrated")
-    elif intent == "escalate":
-        # The classifier's guess alone never opens a case (issue: cases opened at 0.3-0.4 from
-        # misread text): a person must be asked for, or the customer clearly very upset.
+    elif intent == "escalate" and (confidence < 0.6 or NO_PERSON_WANTED.search(text)):
+        # A low-confidence guess never opens a case (cases were opened at 0.3-0.4 from misread
+        # text), nor does "no need to get a person involved": a person must be asked for, or
+        # the customer clearly very upset.
         if WHERE_IS.search(text):
             intent, confidence = "status", max(probs.get("status", 0), 0.7)
         else:
