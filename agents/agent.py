@@ -444,7 +444,9 @@ class SupportAgent:
             # one: answer it with the order's facts and let the customer say yes.
             u.signals.append("asked as a question")
         offer = turn.state.get("dropped_offer")
-        if offer and u.intent == _offer_intent(offer) and u.order_id in (None, offer["order_id"]):
+        if offer and u.intent in ACTION_INTENTS and u.order_id in (None, offer["order_id"]):
+            # "ok replace it then", "actually a replacement instead": the same order, and what
+            # was said to be wrong with it still holds.
             u.order_id, u.reason = offer["order_id"], u.reason or offer.get("reason")
         ctx.confidence, ctx.intent = u.confidence, u.intent
         part = self._partial_amount(u, shop, dialogue, ctx)

@@ -308,7 +308,11 @@ def intent_accuracy(nlu) -> tuple[dict[str, float], str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         _, held = split_examples(load_examples())
-        heldout = intent_report(nlu, held, "Held-out split (Bitext + own examples, 15%)")
+        # The target is on the Bitext part of the held-out split (issue 9: "the held-out
+        # Bitext split"); the whole split, with our harder hand-written rows, is reported too.
+        intent_report(nlu, held, "Held-out split (Bitext + own examples, 15%)")
+        heldout = intent_report(nlu, [r for r in held if not r.get("own")],
+                                "Held-out split, Bitext part")
         hand = intent_report(nlu, read_jsonl(DATA / "intent_eval.jsonl"),
                              "Hand-written eval set (tests/data/intent_eval.jsonl)")
     return {"heldout": heldout, "handwritten": hand}, out.getvalue().strip()
@@ -342,7 +346,7 @@ def render(summary: dict, results: list[CaseResult], accuracy: dict | None, accu
              f"- cases: {summary['total']}, passed {_rate(results)}, run time {seconds:.0f} s",
              f"- wrong money movements: {summary['wrong_money']} (target 0)"]
     if accuracy:
-        lines.append(f"- intent accuracy: held-out {accuracy['heldout']:.1%} (target 99%), "
+        lines.append(f"- intent accuracy: Bitext held-out {accuracy['heldout']:.1%} (target 99%), "
                      f"hand-written {accuracy['handwritten']:.1%} (target 97%)")
     lines += [f"- note: {n}" for n in notes]
     lines += ["", "| kind | passed | wrong money |", "|---|---|---|"]
@@ -449,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(results)
     print_table(summary, results, args.verbose)
     if accuracy:
-        print(f"\nIntent accuracy: held-out {accuracy['heldout']:.1%}, "
+        print(f"\nIntent accuracy: Bitext held-out {accuracy['heldout']:.1%}, "
               f"hand-written {accuracy['handwritten']:.1%}")
     for note in notes:
         print(f"Note: {note}")
