@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from agents import entities, records
@@ -47,6 +49,7 @@ TOPIC = {"refund": ("refund_policy.md", "refund"),
          "escalate": ("escalation_policy.md", "speaking to a person"),
          }
 MIN_ANSWER_SCORE = 0.3
+RETRIEVAL_CACHE = 4096  # distinct (intent, query) searches kept
 # Out-of-scope messages ("how do I reset my password?") often have an FAQ answer; only a close
 # match is offered (off-topic chatter scores below 0.4, real FAQ matches above 0.5).
 OTHER_ANSWER_SCORE = 0.5
@@ -219,6 +222,8 @@ class SupportAgent:
         self.index = index
         self.nlu = nlu
         self.llm_brain = llm_brain
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def mode(self) -> str:
@@ -251,7 +256,8 @@ class SupportAgent:
                     or self._replay(confirmed))
         p = confirmed.proposal
         turn = records.start_turn(self.session_factory, user_id,
-                                  f"Yes, go ahead: {p['summary']}", p["conversation_id"])
+                                  "Yes, go ahead (confirmed with the button).",
+                                  p["conversation_id"])
         u = self.nlu.understand("yes")
         step = _Step(self._confirmed_outcome(confirmed), request_text=turn.state.get(
             "offer_text"), confirmed=proposal_id)
@@ -719,11 +725,29 @@ class SupportAgent:
         return response
 
     def retrieve(self, intent: str, query: str, k: int = 3) -> list[dict]:
+        """Policy sections for a query, cached: the reasons cited are templates that differ
+        only in numbers ("order #1042 was delivered within 30 days"), so one search (one
+        sentence embedding) serves them all until a policy file changes."""
+        refresh = getattr(self.index, "refresh_if_changed", None)
+        if refresh is not None:
+            refresh()
+        key = (getattr(self.index, "digest", ""), intent, k,
+               re.sub(r"\s+", " ", re.sub(r"[#$]?\d[\d,.]*", "#", query.lower())).strip())
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return [dict(h) for h in cached]
         preferred, topic = TOPIC.get(intent, (None, ""))
         hits = self.index.search(f"{topic}. {query}" if topic else query, k=k + 2)
         if preferred:
             hits.sort(key=lambda h: h["source"] != preferred)  # stable: keeps score order
-        return hits[:k]
+        hits = hits[:k]
+        with self._cache_lock:
+            self._cache[key] = [dict(h) for h in hits]
+            while len(self._cache) > RETRIEVAL_CACHE:
+                self._cache.popitem(last=False)
+        return hits
 
     def _best_sentence(self, question: str, text: str, floor: float = 0.45) -> str | None:
         """The sentence of a policy section closest in meaning to the question, if close."""
