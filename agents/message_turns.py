@@ -1,0 +1,215 @@
+"""Answering a message when no proposal is waiting: read it in the conversation's light
+(pending questions, the last list, the order in focus), then decide with the brain.
+
+Order of the steps, top to bottom: a decline or "no" after an action; a yes to what is
+left to do; a person accepted; another language; the orders the words point at and
+several requests; refund tracking; the pending question; amounts; the brain (LLM or
+offline), one action at most.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+
+from agents import records
+from agents.amounts import asked_cents, full_order_note, keeps_item, partial_request
+from agents.confirmation import answer_to_offer
+from agents.dialogue import Dialogue, read_in_context
+from agents.language import english_share, foreign_language, says_yes
+from agents.offline_brain import Outcome, continue_pending, decide
+from agents.refund_tracking import asks_about_refund, tracking_outcome
+from agents.several_requests import decide_many
+from agents.simple_answers import WHY
+from agents.turns import Step, last_action
+from agents.understanding import ACTION_INTENTS, Understanding
+from db.money import fmt
+from tools.base import ToolContext, ToolResult
+
+log = logging.getLogger("agents.agent")
+
+ACTION_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track)")
+# "actually yes, do it" after a no: the customer changed their mind (a bare "yes" did not).
+CHANGE_OF_MIND = re.compile(r"(?i)\b(?:actually|on second thought|changed my mind|after all|do it|"
+                            r"go ahead|wait)\b")
+
+
+class MessageTurns:
+    """Mixed into SupportAgent (which provides settings, runner, nlu, llm_brain, ...)."""
+
+    def _answer_message(self, turn: records.Turn, u: Understanding, ctx: ToolContext,
+                        orders: list, offering: bool = False) -> Step:
+        history = turn.state.get("history", [])[-6:]
+        pending = turn.state.get("pending")
+        dialogue = Dialogue.from_state(turn.state)
+        shop = {o.id: o for o in orders}
+        request_text = None
+        if pending and u.negative:
+            return self._nothing_to_undo(None, u)
+        answer = answer_to_offer(u.text)
+        small = self._small_talk(turn, u, shop, dialogue)
+        if small is not None:
+            return small
+        if WHY.match(u.text) and history and history[-1].get("outcome") in (
+                "denied", "needs_info", "escalated") and history[-1].get("reason"):
+            return self._explain(history[-1], u, dialogue)
+        if answer == "no" and last_action(history):
+            return self._nothing_to_undo(last_action(history), u)
+        requests = []
+        if offering:
+            answer = "other"
+        declined = turn.state.get("declined_offer")
+        if answer == "yes" and not pending and declined and CHANGE_OF_MIND.search(u.text):
+            return self._offer_again(declined, ctx, expired=False)  # "actually yes, do it"
+        if answer == "yes" and not pending and dialogue.todo:
+            step = dialogue.todo[0]  # "yes" after "say “the other one” when you're ready"
+            u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], 0.9
+            u.reason = step.get("reason") or u.reason
+            u.signals.append("next request")
+        elif answer == "yes" and not pending:
+            return Step(Outcome("other", u.confidence, None, "none", ToolResult(
+                "success", "There's nothing waiting for your go-ahead right now, so nothing has "
+                           "changed. What would you like me to do? I can help with refunds, "
+                           "cancellations, replacements and order status.",
+                {"nothing_pending": True})))
+        elif pending and pending.get("awaiting") == "person":
+            if u.wants_human or says_yes(u.text):
+                u.intent, u.confidence, u.wants_human = "escalate", 1.0, True
+                u.signals.append("accepted a person")
+                ctx.intent, ctx.confidence = u.intent, u.confidence
+                return Step(decide(u, ctx, self.runner, shop), understanding=u,
+                             dialogue=dialogue)
+            pending = None
+        language = (None if pending or u.wants_human or english_share(u.text) >= 0.5
+                    else foreign_language(turn.text))
+        if language:
+            return self._foreign(u, language, dialogue)
+        if not requests and "next request" not in u.signals:
+            requests = read_in_context(u, orders, dialogue, pending)
+            if asks_about_refund(u.text) and not u.wants_human:
+                return Step(tracking_outcome(u, orders, ctx.now), understanding=u,
+                             dialogue=dialogue)
+        if pending and requests:
+            pending = None  # "both of them please": the requests say it all
+        if pending:
+            before = u.signals[:]
+            u = continue_pending(u, pending, self.settings.min_action_confidence)
+            if u.signals != before and pending.get("text"):
+                request_text = f"{pending['text']} / {u.text}"
+            unresolved = self._still_which(u, pending, dialogue, shop)
+            if unresolved is not None:
+                return unresolved
+        if (self.settings.confirm_actions == "when_unsure" and u.intent in ACTION_INTENTS
+                and u.order_id and u.text.rstrip().endswith("?")
+                and "asked as a question" not in u.signals):
+            # Nothing is proposed in this mode, so a request put as a question is not a sure
+            # one: answer it with the order's facts and let the customer say yes.
+            u.signals.append("asked as a question")
+        offer = turn.state.get("dropped_offer")
+        if offer and u.intent in ACTION_INTENTS and u.order_id in (None, offer["order_id"]):
+            # "ok replace it then", "actually a replacement instead": the same order, and what
+            # was said to be wrong with it still holds.
+            u.order_id, u.reason = offer["order_id"], u.reason or offer.get("reason")
+        ctx.confidence, ctx.intent = u.confidence, u.intent
+        part = self._partial_amount(u, shop, dialogue, ctx)
+        if part is not None:
+            return Step(part, request_text=request_text, understanding=u, dialogue=dialogue)
+        mode, outcome = "offline", None
+        if self.llm_brain is not None:
+            try:
+                outcome = self.llm_brain.run(u, ctx, self.runner, history=history,
+                                             policy=self.retrieve(u.intent, u.text))
+                mode = "llm"
+            except Exception as exc:  # any model failure or time-out: the offline brain answers
+                log.warning("LLM brain failed (%s); falling back to offline", type(exc).__name__)
+                outcome = getattr(exc, "partial_outcome", None)
+        if outcome is None:
+            outcome = (decide_many(u, requests, ctx, self.runner, shop) if requests
+                       else decide(u, ctx, self.runner, shop))
+        return Step(outcome, mode=mode, request_text=request_text, understanding=u,
+                     dialogue=dialogue)
+
+    def _partial_amount(self, u: Understanding, shop: dict, dialogue: Dialogue,
+                        ctx: ToolContext) -> Outcome | None:
+        """"Refund $5 only", "20% back", "a discount and I keep it": refunds are whole (R2).
+        The full amount is proposed with a plain note — even when CONFIRM_ACTIONS lets sure
+        requests run at once, since a partial request is not a sure one for the whole."""
+        if (u.order_id in shop and keeps_item(u.text) and not u.wants_human
+                and u.intent not in ("cancel", "replacement")):
+            u.intent = "refund"  # "a $10 discount and I'll keep it", "refund the difference"
+        if u.intent not in ("refund", "cancel") and asked_cents(u.text) and not u.order_id \
+                and dialogue.focus in shop and dialogue.last_intent in ("refund", "cancel"):
+            u.intent, u.order_id = dialogue.last_intent, dialogue.focus  # "yes but only $10"
+            u.confidence = max(u.confidence, 0.8)
+        if u.intent not in ("refund", "cancel") or u.order_id not in shop \
+                or "asked as a question" in u.signals:
+            return None
+        total = shop[u.order_id].total_cents
+        if not partial_request(u.text, total):
+            return None
+        keep = keeps_item(u.text) and u.intent == "refund"
+        note = full_order_note(total, keep)
+        if u.intent == "cancel":
+            note = ("An order can only be cancelled as a whole, so I can't cancel part of it; "
+                    f"cancelling it refunds the full {fmt(total)}. ")
+        if keep:
+            return Outcome(u.intent, u.confidence, u.order_id, "none", ToolResult(
+                "needs_info", f"R2 refund: {note}Would you like a full refund of order "
+                              f"#{u.order_id} instead?", order_id=u.order_id),
+                pending={"intent": u.intent, "confidence": u.confidence, "awaiting": "confirm",
+                         "order_id": u.order_id, "reason": u.reason, "text": u.text[:500]})
+        outcome = decide(u, replace(ctx, propose=True), self.runner, shop)
+        if outcome.result.status in ("needs_confirmation", "escalated"):
+            outcome.extra["prefix"] = note
+        return outcome
+
+    def _still_which(self, u: Understanding, pending: dict, dialogue: Dialogue,
+                     shop: dict) -> Step | None:
+        """We asked which order and the answer named none we could tie: try the meaning of the
+        words against the listed items ("the woolly hat" = the wool beanie); failing that, ask
+        again, keeping the request (a new request in its own words goes ahead instead)."""
+        if pending.get("awaiting") != "order" or u.order_id or u.candidates:
+            return None
+        if u.intent == pending.get("intent") and "order given" in u.signals:
+            return None
+        if (u.wants_human or u.intent == "escalate" or
+                (u.intent != pending.get("intent") and u.confidence >= 0.6
+                 and ACTION_CUE.search(u.text)) or u.text.rstrip().endswith("?")):
+            return None
+        listed = [shop[oid] for oid in dialogue.listed if oid in shop]
+        match = self._closest_item(u.text, listed)
+        if match:
+            u.intent, u.order_id = pending["intent"], match
+            u.confidence = max(float(pending.get("confidence") or 0), 0.8)
+            u.reason = u.reason or pending.get("reason")
+            u.signals.append("order given")
+            return None
+        choices = [f"#{o.id} ({o.label}, {o.status}, {fmt(o.total_cents)})" for o in listed]
+        outcome = Outcome(pending["intent"], float(pending.get("confidence") or 0), None, "none",
+                          ToolResult("needs_info", "R7 which order: sorry, I couldn't tell which "
+                                                   "order you mean.",
+                                     {"choices": choices, "choice_ids": [o.id for o in listed],
+                                      "asking": True}),
+                          pending=dict(pending))
+        return Step(outcome, understanding=u, dialogue=dialogue)
+
+    def _closest_item(self, text: str, listed: list) -> str | None:
+        """The listed order whose items are closest in meaning to the words, if clearly so."""
+        if len(listed) < 2 or len(text) > 80:
+            return None
+        labels = [", ".join(o.items).lower() for o in listed]
+        # Words every listed item shares ("wool" in a wool sweater and a wool beanie) can't tell
+        # them apart: compare what is left ("the woolly hat" -> "hat" vs sweater / beanie).
+        shared = set.intersection(*(set(re.findall(r"[a-z]+", x)) for x in labels))
+        labels = [" ".join(w for w in re.findall(r"[a-z]+", x) if w not in shared) or x
+                  for x in labels]
+        text = " ".join(w for w in re.findall(r"[a-z0-9]+", text.lower())
+                        if not any(w.startswith(c) for c in shared)) or text
+        vectors = self.nlu.embedder.encode([text, *labels])
+        scores = sorted(((float(v @ vectors[0]), o.id) for v, o in zip(vectors[1:], listed,
+                                                                          strict=True)),
+                        reverse=True)
+        best, second = scores[0], scores[1]
+        return best[1] if best[0] >= 0.45 and best[0] - second[0] >= 0.08 else None
+

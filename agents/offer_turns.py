@@ -1,0 +1,194 @@
+"""A proposal is on the table (SPEC R11): answering the customer's reply to it.
+
+A yes runs it (once, with every rule checked again); "no" drops it and says nothing
+changed; an acknowledgement or "let me check" asks again and keeps it; a question about it
+("where does the money go?") is answered and the offer stated again; "no wait, the mouse"
+or "no, the other one" moves it to that order; anything else drops it and is then read as
+a message of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from agents import records
+from agents.confirmation import answer_to_offer
+from agents.offline_brain import Outcome
+from agents.order_linking import link
+from agents.turns import DEFER, Step, as_policy_query, offer_intent, public_view
+from agents.understanding import QUESTION_START, Understanding
+from tools.base import ToolContext, ToolResult
+from tools.registry import Confirmed, ProposalGone, ProposalNotFound
+
+OTHER_ONE = re.compile(r"(?i)\bthe other (?:one|order)\b|\bnot (?:that|this) one\b")
+
+
+def _other_order(text: str, snapshot: dict, orders: list) -> str | None:
+    """"No wait, the mouse": the same request for another of the customer's orders."""
+    from agents.requests import CUES
+
+    named = {intent for intent, pattern in CUES if pattern.search(text)}
+    if named - {offer_intent(snapshot)} or len(text) > 80:
+        return None  # another action, or a status question ("where is my telescope?")
+    found = link(text, orders)
+    others = [oid for oid in found.order_ids if oid != snapshot["order_id"]]
+    return others[0] if len(found.order_ids) == 1 and others else None
+
+
+def _the_other_fitting(snapshot: dict, orders: list) -> str | None:
+    """The one other order the offered action could apply to, if there is exactly one."""
+    fits = {"issue_refund": ("delivered",), "create_replacement": ("delivered",),
+            "cancel_order": ("pending", "processing")}.get(snapshot["action"], ())
+    others = [o.id for o in orders if o.status in fits and o.id != snapshot["order_id"]
+              and o.refund is None and not o.replaced and not o.replacement_for]
+    return others[0] if len(others) == 1 else None
+
+
+def _same_order_named(text: str, snapshot: dict, orders: list) -> bool:
+    """The message only says which order — the one already on offer."""
+    from agents.requests import CUES
+
+    if text.rstrip().endswith("?") or len(text.split()) > 10:
+        return False
+    if {i for i, p in CUES if p.search(text)} - {offer_intent(snapshot), "status"}:
+        return False
+    found = link(text, orders)
+    if found.order_ids:
+        return found.order_ids == [snapshot["order_id"]]
+    return bool(re.search(r"(?i)\bthe (?:one|order)\b", text)) and not found.unknown_id
+
+
+def _side_question(u: Understanding, snapshot: dict, orders: list) -> bool:
+    """A question about the offer itself, not a new request: "how long will it take?",
+    "where does the money go?", "is there a fee?"."""
+    from agents.requests import CUES
+
+    if u.wants_human or not (u.text.rstrip().endswith("?") or QUESTION_START.match(u.text)):
+        return False
+    actions = {intent for intent, pattern in CUES if intent != "status" and pattern.search(u.text)}
+    if actions - {offer_intent(snapshot)}:
+        return False
+    found = link(u.text, orders)
+    return not found.unknown_id and set(found.order_ids) <= {snapshot["order_id"]}
+
+
+class OfferTurns:
+    """Mixed into SupportAgent (which provides runner, retrieve, _respond, ...)."""
+
+    def _answer_offer(self, turn: records.Turn, u: Understanding, ctx: ToolContext,
+                      orders: list) -> Step | None:
+        """A proposal is waiting (R11): a yes runs it, an acknowledgement asks again, a no
+        drops it, anything else drops it and is then handled as itself (None)."""
+        proposal_id = turn.state.get("proposal_id")
+        if not proposal_id:
+            return None
+        try:
+            snapshot = self.runner.proposal(proposal_id, turn.user_id)
+        except ProposalNotFound:
+            return None
+        if snapshot["state"] != "proposed":
+            return None
+        answer = answer_to_offer(u.text, snapshot["order_id"])
+        other = _other_order(u.text, snapshot, orders)
+        if answer in ("no", "other") and not other and OTHER_ONE.search(u.text):
+            other = _the_other_fitting(snapshot, orders)  # "no, the other one"
+        if answer in ("no", "other") and other:
+            return self._switch_order(snapshot, other, ctx)  # "no wait, the mouse"
+        if answer == "other" and _same_order_named(u.text, snapshot, orders):
+            answer = "unclear"  # "the desk lamp", "the one that hasn't shipped": yes, that one
+        if answer in ("other", "unclear") and DEFER.search(u.text):
+            return Step(Outcome(snapshot["intent"], 1.0, snapshot["order_id"],
+                                 snapshot["action"], ToolResult(
+                                     "needs_confirmation", "R11 confirm: Of course — take your "
+                                     f"time. Nothing has changed. {snapshot['summary']} Just "
+                                     "reply “yes” when you're ready, or “no” to leave it.",
+                                     {"proposal": public_view(snapshot),
+                                      "proposal_id": snapshot["id"],
+                                      "amount": snapshot["amount"]},
+                                     order_id=snapshot["order_id"])),
+                         request_text=turn.state.get("offer_text"), keep_offer=True)
+        if answer == "other" and _side_question(u, snapshot, orders):
+            return self._answer_then_offer_again(turn, u, ctx, orders, snapshot)
+        if answer == "yes":
+            try:
+                confirmed = self.runner.confirm(proposal_id, ctx)
+            except ProposalGone:
+                return self._offer_again(snapshot, ctx, expired=True)
+            return Step(self._confirmed_outcome(confirmed),
+                         request_text=turn.state.get("offer_text"), confirmed=proposal_id)
+        if answer == "unclear" and not snapshot["expired"]:
+            outcome = Outcome(snapshot["intent"], 1.0, snapshot["order_id"], snapshot["action"],
+                              ToolResult("needs_confirmation", f"R11 confirm: Just to check: "
+                                         f"{snapshot['summary']} Shall I go ahead?",
+                                         {"proposal": public_view(snapshot),
+                                          "proposal_id": snapshot["id"],
+                                          "amount": snapshot["amount"]},
+                                         order_id=snapshot["order_id"]))
+            return Step(outcome, request_text=turn.state.get("offer_text"), keep_offer=True)
+        why = "the customer said no" if answer == "no" else "the customer wrote something else"
+        self.runner.drop(proposal_id, ctx, why)
+        if answer == "no":
+            return self._declined(snapshot)
+        turn.state["dropped_offer"] = snapshot  # "ok replace it then": what it was about holds
+        return None
+
+    def _answer_then_offer_again(self, turn: records.Turn, u: Understanding, ctx: ToolContext,
+                                 orders: list, snapshot: dict) -> Step:
+        """A question about the offer ("how long will the money take?") is answered, and the
+        offer is checked and stated again, so the yes that follows completes the request."""
+        self.runner.drop(snapshot["id"], ctx, "the customer asked a question first")
+        sources = self.retrieve(offer_intent(snapshot), as_policy_query(u.text), k=2)
+        said = self._best_sentence(u.text, " ".join(s["text"] for s in sources), floor=0.35)
+        if not said:
+            side = self._answer_message(turn, u, ctx, orders, offering=True)
+            said = self._respond(turn, side.understanding or u, side.outcome,
+                                 side.mode)["response"]
+        again = self._offer_again(snapshot, ctx, expired=False)
+        if again.outcome.result.status == "needs_confirmation":
+            again.outcome.extra["prefix"] = f"{said} Back to your request: "
+        again.request_text = turn.state.get("offer_text")
+        return again
+
+    def _switch_order(self, snapshot: dict, order_id: str, ctx: ToolContext) -> Step:
+        self.runner.drop(snapshot["id"], ctx, "the customer meant another order")
+        again = self._offer_again({**snapshot, "order_id": order_id}, ctx, expired=False)
+        if again.outcome.result.status == "needs_confirmation":
+            again.outcome.extra["prefix"] = (f"OK — not order #{snapshot['order_id']}; nothing "
+                                             "has changed there. ")
+        return again
+
+    def _offer_again(self, snapshot: dict, ctx: ToolContext, expired: bool) -> Step:
+        """The yes came after the offer expired: check again now and make a fresh offer."""
+        args = {"order_id": snapshot["order_id"]}
+        if snapshot["action"] == "create_replacement":
+            args["reason"] = snapshot.get("reason")
+        result = self.runner.invoke(snapshot["action"], replace(
+            ctx, confidence=1.0, intent=snapshot["intent"], propose=True), **args)
+        outcome = Outcome(snapshot["intent"], 1.0, result.order_id or snapshot["order_id"],
+                          snapshot["action"], result)
+        if expired:
+            outcome.extra["prefix"] = ("That offer had expired, so I checked your order again. "
+                                       if result.status == "needs_confirmation" else
+                                       "That offer had expired and things have changed since. ")
+        return Step(outcome)
+
+    def _confirmed_outcome(self, confirmed: Confirmed) -> Outcome:
+        p = confirmed.proposal
+        return Outcome(p["intent"], 1.0, confirmed.result.order_id or p["order_id"], p["action"],
+                       confirmed.result)
+
+    def _declined(self, snapshot: dict) -> Step:
+        step = self._declined_step(snapshot)
+        step.remember = {"declined_offer": {k: snapshot.get(k) for k in (
+            "action", "order_id", "intent", "reason", "summary")}}
+        return step
+
+    def _declined_step(self, snapshot: dict) -> Step:
+        what = {"issue_refund": "refunded", "cancel_order": "cancelled",
+                "create_replacement": "replaced"}.get(snapshot["action"], "changed")
+        return Step(Outcome(snapshot["intent"], 1.0, snapshot["order_id"], "none", ToolResult(
+            "success", f"R11 confirm: no problem — I haven't {what} order "
+                       f"#{snapshot['order_id']}; nothing has changed.", {"declined": True},
+            order_id=snapshot["order_id"])))
+

@@ -1,0 +1,147 @@
+"""Messages with a simple answer of their own: "why not?", "?", "let me check", "which of my
+orders can I still return?", "how long until someone gets back to me?", "never mind" after
+something was done, and a message in a language the brain cannot read."""
+
+from __future__ import annotations
+
+import re
+
+from agents import records
+from agents.confirmation import answer_to_offer
+from agents.dialogue import Dialogue
+from agents.offline_brain import Outcome
+from agents.turns import DEFER, Step
+from agents.understanding import Understanding
+from db.money import fmt
+from tools.base import ToolResult
+
+WHY = re.compile(r"(?i)^\s*(?:but |and |so |ok |okay )?(?:why(?: not| is that| so)?|how come|"
+                 r"what do you mean|on what (?:basis|grounds))\b[^a-z]{0,5}$")
+
+WHICH_ORDERS = re.compile(r"(?i)\bwhich (?:of my )?(?:orders?|items?|things?)\b[^?.!]{0,40}\b(?:refund|"
+                          r"return|cancel|replace|exchange)\w*|\bwhat (?:can|could) i (?:still )?"
+                          r"(?:return|refund|cancel|replace)\b")
+HEAR_BACK = re.compile(r"(?i)\b(?:how long (?:until|till|before) (?:someone|somebody|a person|you|"
+                       r"the team|i hear)|when (?:will|do|does|would) (?:someone|somebody|a person|"
+                       r"you|the team|your team|i) (?:get back|reply|respond|contact|call|hear|"
+                       r"answer)|hear back|get back to me|any news on my case|still waiting (?:for|"
+                       r"on) (?:a|the|your) (?:reply|answer|person|team))\b")
+
+
+def _purpose(text: str) -> str:
+    low = text.lower()
+    return ("cancel" if "cancel" in low else "replacement" if "replac" in low or "exchang" in low
+            else "refund")
+
+
+def eligible_orders(orders: list, purpose: str, settings, turn) -> str:
+    """Which of the customer's orders an action could still apply to, with the last day."""
+    from datetime import timedelta
+
+    from db.models import utcnow
+
+    now = utcnow()
+    lines = []
+    for o in orders:
+        if purpose == "cancel" and o.status in ("pending", "processing") and not o.replacement_for:
+            lines.append(f"#{o.id} ({o.label}, {fmt(o.total_cents)})")
+        elif purpose in ("refund", "replacement") and o.status == "delivered" and not o.replaced \
+                and o.refund is None and not o.replacement_for:
+            delivered = o.delivered_at or o.shipped_at or o.ordered_at
+            days = (settings.refund_window_days if purpose == "refund"
+                    else settings.replacement_window_days)
+            last = delivered + timedelta(days=days)
+            if (now.date() - delivered.date()).days <= days:
+                lines.append(f"#{o.id} ({o.label}, {fmt(o.total_cents)}) until {last:%-d %b}")
+    verb = {"refund": "refunded", "cancel": "cancelled", "replacement": "replaced"}[purpose]
+    if not lines:
+        return f"None of your orders can be {verb} right now."
+    return (f"These can still be {verb}: " + "; ".join(lines[:6]) + ". Tell me which one and "
+            "I'll check it for you.")
+
+
+class SimpleAnswers:
+    """Mixed into SupportAgent (which provides settings, session_factory, ...)."""
+
+    def _small_talk(self, turn: records.Turn, u: Understanding, shop: dict,
+                    dialogue: Dialogue) -> Step | None:
+        """Messages with a simple, factual answer: "hmm let me check", "?", "which of my orders
+        can I still return?", "how long until someone gets back to me?"."""
+        def answer(text: str, intent: str = "other", **details) -> Step:
+            return Step(Outcome(intent, u.confidence, None, "none", ToolResult(
+                "success", text, {"explained": True, **details})), understanding=u,
+                dialogue=dialogue)
+
+        if answer_to_offer(u.text) in ("yes", "no"):
+            return None
+        if not re.search(r"[^\W\d_]", u.text) and not re.search(r"\d", u.text):
+            return answer("Sorry — could you tell me a bit more about what you need? I can help "
+                          "with refunds, cancellations, replacements and where an order is.")
+        if DEFER.search(u.text) and not u.wants_human:
+            return answer("Of course — take your time. Nothing has changed; just write here "
+                          "when you're ready.")
+        which = WHICH_ORDERS.search(u.text)
+        if which:
+            purpose = _purpose(which.group(0))
+            return answer(eligible_orders(list(shop.values()), purpose, self.settings, turn),
+                          purpose)
+        if HEAR_BACK.search(u.text) and not u.wants_human:
+            case = records.open_case_of(self.session_factory, turn.user_id, turn.ticket_id)
+            if case is None:
+                return answer("There's no open case with our team for you right now. If you'd "
+                              "like a person to look at something, just say “a person”.")
+            when = (f" A person will reply by {case['due_at']:%a %d %b, %H:%M} UTC at the "
+                    "latest," if case["due_at"] else " A person will reply")
+            about = f" about order #{case['order_id']}" if case["order_id"] else ""
+            return answer(f"Your case #{case['id']}{about} is with our team (opened "
+                          f"{case['created_at']:%d %b}).{when} here and by email.", "escalate")
+        return None
+
+    def _explain(self, last: dict, u: Understanding, dialogue: Dialogue) -> Step:
+        """"Why not?" after a refusal: the reason again, in words, and a person offered (unless
+        a person already has it)."""
+        if last.get("outcome") == "escalated" or "review" in last["reason"]:
+            return Step(Outcome(last.get("intent") or "other", u.confidence,
+                                 last.get("order_id"), "none", ToolResult(
+                                     "success", f"{last['reason']} A person on our team is "
+                                                "already looking at it and will reply to you.",
+                                     {"explained": True}, order_id=last.get("order_id"))),
+                         understanding=u, dialogue=dialogue)
+        outcome = Outcome(last.get("intent") or "other", u.confidence, last.get("order_id"),
+                          "none", ToolResult(
+                              "success", f"{last['reason']} That's our policy, and I can't "
+                                         "change it myself — but if you think it's wrong, reply "
+                                         "“yes” and I'll pass this to a person on our team.",
+                              {"explained": True}, order_id=last.get("order_id")),
+                          pending={"intent": "escalate", "awaiting": "person", "confidence": 1.0,
+                                   "order_id": last.get("order_id"), "reason": None,
+                                   "text": u.text[:500]})
+        return Step(outcome, understanding=u, dialogue=dialogue)
+
+    def _foreign(self, u: Understanding, language: str, dialogue: Dialogue) -> Step:
+        """Never act on a message the brain cannot read: say so, and offer a person."""
+        outcome = Outcome("other", u.confidence, None, "none", ToolResult(
+            "success", f"Sorry — I can only read English, and your message looks like "
+                       f"{language}, so I haven't done anything with it. You can write to me in "
+                       "English, or reply “yes” and I'll pass your message to a person on our "
+                       "team.", {"foreign": language}),
+            pending={"intent": "escalate", "awaiting": "person", "confidence": 1.0,
+                     "order_id": None, "reason": None, "text": u.text[:500]})
+        return Step(outcome, understanding=u, dialogue=dialogue)
+
+    def _nothing_to_undo(self, last: dict | None, u: Understanding) -> Step:
+        """"Never mind": if an action already ran, say so (no false comfort) and how a person
+        can help; otherwise confirm that nothing changed."""
+        if last is None:
+            return Step(Outcome("other", u.confidence, None, "none",
+                                 ToolResult("success", "Customer declined; nothing changed.",
+                                            {"declined": True})))
+        done = {"issue_refund": "refunded", "cancel_order": "cancelled",
+                "create_replacement": "arranged a replacement for",
+                "escalate_case": "passed to our team"}[last["action"]]
+        return Step(Outcome("other", u.confidence, last.get("order_id"), "none", ToolResult(
+            "success", f"That's already done: I {done} order #{last.get('order_id')} earlier in "
+                       "this conversation, so I can't simply take it back here. If you'd like it "
+                       "reversed, ask for a person and our team will help.",
+            {"already_done": True}, order_id=last.get("order_id"))))
+
