@@ -85,9 +85,23 @@ class Settings(BaseSettings):
     confirm_actions: Literal["always", "when_unsure"] = "always"
     proposal_ttl_minutes: int = Field(default=30, ge=1)
 
-    # API protection. Limits are per rolling minute; generous enough for integrators' bursts.
+    # API protection. Limits are per minute; generous enough for integrators' bursts.
     rate_limit_per_user: int = Field(default=300, ge=1)
     rate_limit_per_key: int = Field(default=3000, ge=1)
+    # Where the counts live: `auto` = Redis when REDIS_URL is set, else the database, so every
+    # API worker shares one budget; `memory` counts per process (one worker only).
+    rate_limit_backend: Literal["auto", "database", "redis", "memory"] = "auto"
+    # When the counter store (database or Redis) is unreachable: let requests through (open)
+    # or refuse them with 503 (closed). Never a 500.
+    rate_limit_fail_open: bool = True
+    # Idempotency-Key claims (R8): an attempt holds its key for this lease, renewed while it
+    # works; a retry takes over a lapsed lease that left no result. A repeat that finds the key
+    # held waits (without holding a thread) at most idempotency_wait_seconds, then gets 409
+    # with Retry-After.
+    idempotency_lease_seconds: float = Field(default=30.0, ge=1)
+    idempotency_wait_seconds: float = Field(default=20.0, ge=0)
+    # Retry-After (seconds) on a 503 when the database or Redis is unavailable.
+    unavailable_retry_after: int = Field(default=2, ge=1)
     max_body_bytes: int = Field(default=64_000, ge=1024)
     # Portal: login throttling and the retry loop for requests queued while the API was down.
     login_max_failures: int = Field(default=5, ge=1)

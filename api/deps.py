@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from agents.factory import AgentServices
 from api.errors import ApiError
+from api.rate_limit import LimiterUnavailable
 from config import Settings
+
+log = logging.getLogger("api")
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -44,14 +49,29 @@ def require_api_key(request: Request,
 
 
 def limit_key(request: Request, scope: str, limit: int, who: str = "") -> None:
-    wait = request.app.state.limiter.hit(f"{scope}:{who}", limit)
+    """Count one hit; 429 with Retry-After past the limit. When the counter store is down the
+    request goes through (RATE_LIMIT_FAIL_OPEN, the default) or gets 503, never a 500.
+    Blocking (a database or Redis round trip): call it from a thread, as sync dependencies are."""
+    settings = request.app.state.settings
+    try:
+        wait = request.app.state.limiter.hit(f"{scope}:{who}", limit)
+    except LimiterUnavailable as exc:
+        request.app.state.metrics.limiter_unavailable.labels(
+            "open" if settings.rate_limit_fail_open else "closed").inc()
+        if settings.rate_limit_fail_open:
+            log.warning("rate limiter unavailable, failing open: %s", str(exc)[:200])
+            return
+        raise ApiError(503, "The service is temporarily unavailable; try again shortly.",
+                       "unavailable", {"Retry-After": str(settings.unavailable_retry_after)}
+                       ) from exc
     if wait:
         raise ApiError(429, f"Too many requests; try again in {wait} s.", "rate_limited",
                        {"Retry-After": str(wait)})
 
 
-def limit_user(request: Request, user_id: int) -> None:
-    limit_key(request, "user", request.app.state.settings.rate_limit_per_user, str(user_id))
+async def limit_user(request: Request, user_id: int) -> None:
+    await run_in_threadpool(limit_key, request, "user", request.app.state.settings.rate_limit_per_user,
+                            str(user_id))
 
 
 def request_id(request: Request) -> str:

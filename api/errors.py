@@ -7,6 +7,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.errors import NotFound
@@ -18,6 +20,16 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
          415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
          503: "unavailable"}
+BUSY = ("The service is busy or its database is unreachable right now; try again in {} s.")
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeout
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return ()
+    return (RedisConnectionError, RedisTimeout)
 
 
 class ApiError(Exception):
@@ -76,6 +88,42 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, CODES.get(exc.status_code, "error"), message,
                               getattr(exc, "headers", None))
+
+    def unavailable(request: Request, code: str, dependency: str, exc: BaseException):
+        """503 with Retry-After: the client may retry; counted per dependency in /metrics."""
+        wait = request.app.state.settings.unavailable_retry_after
+        log.warning("%s unavailable on %s %s: %s", dependency, request.method, request.url.path,
+                    str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+        request.app.state.metrics.unavailable.labels(dependency).inc()
+        return error_response(503, code, BUSY.format(wait), {"Retry-After": str(wait)})
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout):
+        # every pooled connection is in use for longer than DB_POOL_TIMEOUT
+        return unavailable(request, "busy", "database_pool", exc)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError):
+        # refused or lost connections, lock time-outs, "too many clients"
+        return unavailable(request, "busy", "database", exc)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError):
+        # a value the database cannot hold (a number out of its column's range, NUL): bad input
+        log.info("data error on %s %s: %s", request.method, request.url.path,
+                 str(exc.orig).splitlines()[0][:200] if exc.orig else "-")
+        return error_response(422, "validation_error",
+                              "A value in the request is out of range or not storable.")
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError):
+        if exc.connection_invalidated:  # the connection died under the statement
+            return unavailable(request, "busy", "database", exc)
+        return await _unexpected(request, exc)
+
+    for redis_error in _redis_errors():
+        app.add_exception_handler(
+            redis_error, lambda request, exc: unavailable(request, "unavailable", "redis", exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, services: AgentServices | None 
     app.state.settings = settings
     app.state.services = services  # tests may inject; otherwise the lifespan builds them
     app.state.metrics = Metrics()
-    app.state.limiter = make_limiter(settings.redis_url)
+    app.state.limiter = make_limiter(
+        settings, lambda: getattr(app.state.services, "engine", None))
     install_error_handlers(app)
 
     protected = [Depends(require_api_key)]

@@ -19,6 +19,16 @@ class Metrics:
                                registry=self.registry)
         self.refund_amount = Counter("supportops_refunded_dollars_total",
                                      "Dollars refunded by the agent", registry=self.registry)
+        self.unavailable = Counter("supportops_unavailable_total",
+                                   "503 answers because a dependency was unavailable or busy",
+                                   ["dependency"], registry=self.registry)
+        self.limiter_unavailable = Counter(
+            "supportops_rate_limiter_unavailable_total",
+            "Rate-limit checks skipped (open) or refused (closed) with the store unreachable",
+            ["mode"], registry=self.registry)
+        self.idempotency = Counter("supportops_idempotency_total",
+                                   "Idempotency-Key outcomes (claimed, replayed, taken_over, "
+                                   "in_progress)", ["outcome"], registry=self.registry)
         self.escalations = Counter("supportops_escalations_total", "Cases escalated to a human",
                                    ["source"], registry=self.registry)
 

@@ -14,8 +14,16 @@ import uuid
 from starlette.exceptions import HTTPException
 
 from api.metrics import Metrics
+from audit.redact import redact
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+def _usable_id(incoming: str) -> bool:
+    """A client's X-Request-ID is kept only when it is short, plain and holds nothing the PII
+    redactor would change (a phone number as an id would otherwise reach logs and the audit
+    trail); else the request gets an id of ours."""
+    return bool(SAFE_ID.match(incoming)) and redact(incoming) == incoming
 
 
 class _TooLarge(HTTPException):
@@ -36,7 +44,7 @@ class RequestContextMiddleware:
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         incoming = headers.get("x-request-id", "")
-        request_id = incoming if SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _usable_id(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -59,6 +67,12 @@ class RequestContextMiddleware:
             self._observe(scope, 413, started)
             return
 
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await self._reject(send_wrapper, request_id, 400, "bad_request",
+                               "The URL must not contain NUL characters.")
+            self._observe(scope, 400, started)
+            return
+
         received = 0
 
         async def receive_wrapper():
@@ -75,13 +89,18 @@ class RequestContextMiddleware:
         except _TooLarge:
             await self._reject(send_wrapper, request_id)
             status_holder["status"] = 413
+        except BaseException:
+            # Unhandled: the outermost error handler answers 500 outside this middleware, so
+            # count it here or /metrics would never see it.
+            self._observe(scope, 500, started)
+            raise
         self._observe(scope, status_holder["status"], started)
 
-    async def _reject(self, send, request_id):
-        body = json.dumps({"error": {"code": "payload_too_large", "message":
-                                     f"Request body is larger than {self.max_body_bytes} bytes."}
-                           }).encode()
-        await send({"type": "http.response.start", "status": 413,
+    async def _reject(self, send, request_id, status: int = 413, code: str = "payload_too_large",
+                      message: str | None = None):
+        message = message or f"Request body is larger than {self.max_body_bytes} bytes."
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

@@ -4,13 +4,43 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_INPUT = 4000
 INT64 = 2**63 - 1
 
 
-class ResolveRequest(BaseModel):
+def _nul_field(value: Any, path: str = "") -> str | None:
+    """The first field (dotted path) whose text holds a NUL character, else None."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_field(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_field(item, f"{path}.{i}" if path else str(i))
+            if found:
+                return found
+    return None
+
+
+class ApiRequest(BaseModel):
+    """Every request body: text with a NUL character is refused (422) on every backend, before
+    it reaches a database (PostgreSQL cannot store it; SQLite would)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        field = _nul_field(data)
+        if field:
+            raise ValueError(f"{field}: must not contain NUL characters")
+        return data
+
+
+class ResolveRequest(ApiRequest):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
         {"user_input": "I want a refund for order #1042, it arrived broken", "user_id": 1,
          "conversation_id": None}]})
@@ -67,7 +97,7 @@ class Proposal(BaseModel):
     expires_at: str
 
 
-class ConfirmRequest(BaseModel):
+class ConfirmRequest(ApiRequest):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
         {"user_id": 1, "proposal_id": "p_8f2c0d5e3b7a4c19a2e6"}]})
 
@@ -103,7 +133,7 @@ class ResolveResponse(BaseModel):
     proposal: Proposal | None = None
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(ApiRequest):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
         {"satisfied": False, "rating": 2, "comment": "The refund is not enough"}]})
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas import INT64
+from api.schemas import INT64, ApiRequest
 
 MAX_MESSAGE = 4000
 CaseStatus = Literal["open", "with_agent", "resolved", "closed"]
@@ -21,7 +21,7 @@ def _trimmed(value: str | None, limit: int) -> str | None:
     return value
 
 
-class StaffRequest(BaseModel):
+class StaffRequest(ApiRequest):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"staff_id": 9}]})
 
     staff_id: int = Field(ge=-INT64, le=INT64, strict=True,

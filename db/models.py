@@ -334,7 +334,12 @@ class QueuedRequest(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first response to an Idempotency-Key, replayed for repeats (R8)."""
+    """The first response to an Idempotency-Key, replayed for repeats (R8).
+
+    While `status_code` is 0 the key is claimed: `owner` (one attempt of the request) holds it
+    until `lease_until`, renewing the lease while it works. A retry may take over a claim whose
+    lease has lapsed without a result (the owner died), so a key is never stuck
+    (api/services/idempotency.py)."""
 
     __tablename__ = "idempotency_records"
 
@@ -343,6 +348,21 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    request_id: Mapped[str | None] = mapped_column(String(64))  # the current attempt's
+
+
+class RateLimitCounter(Base):
+    """Hits on one rate limit (`key`, e.g. `user:7`) in one fixed one-minute `window` (minutes
+    since the epoch), shared by every API worker (api/rate_limit.DatabaseLimiter)."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class AuditRecord(Base):

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from agents.errors import NotFound
 from api.deps import RequestIdDep, ServicesDep, limit_user
 from api.schemas import ERROR_RESPONSES, ConfirmRequest, ResolveRequest, ResolveResponse
 from api.services import idempotency
@@ -25,7 +24,7 @@ async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
 
     Send an `Idempotency-Key` header to make retries safe: a repeat returns the first result.
     """
-    limit_user(request, body.user_id)
+    await limit_user(request, body.user_id)
     factory = services.session_factory
 
     def work() -> dict:
@@ -34,24 +33,12 @@ async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
 
     if idempotency_key is None:
         response = await run_in_threadpool(work)
-        request.app.state.metrics.record_resolve(response)
-        return response
-
-    claim = await run_in_threadpool(idempotency.claim, factory, idempotency_key,
-                                    "resolve", body.model_dump())
-    if claim.replay:
-        status, payload = claim.replay
-        return JSONResponse(payload, status_code=status, headers={"Idempotent-Replayed": "true"})
-    try:
-        response = await run_in_threadpool(work)
-    except NotFound as exc:  # a client error is this key's answer too
-        await run_in_threadpool(idempotency.complete, factory, claim, 404, {
-            "error": {"code": f"{exc.what}_not_found", "message": exc.message}})
-        raise
-    except BaseException:  # unexpected: forget the key so a retry can run
-        await run_in_threadpool(idempotency.release, factory, claim)
-        raise
-    await run_in_threadpool(idempotency.complete, factory, claim, 200, response)
+    else:
+        response = await idempotency.run_once(factory, request.app.state.settings,
+                                              idempotency_key, "resolve", body.model_dump(),
+                                              request_id, work)
+        if isinstance(response, JSONResponse):  # a replay
+            return response
     request.app.state.metrics.record_resolve(response)
     return response
 
@@ -63,7 +50,7 @@ async def confirm(body: ConfirmRequest, request: Request, services: ServicesDep,
     """Run the proposed refund, cancellation or replacement (the customer's yes, R11), with
     every rule checked again now. At most once: a repeat returns the first result. Unknown or
     another user's proposal: 404; dropped or expired: 409."""
-    limit_user(request, body.user_id)
+    await limit_user(request, body.user_id)
     response = await run_in_threadpool(services.agent.confirm, body.user_id, body.proposal_id,
                                        request_id)
     request.app.state.metrics.record_resolve(response)
@@ -76,6 +63,6 @@ async def decline(body: ConfirmRequest, request: Request, services: ServicesDep,
                   request_id: RequestIdDep):
     """The customer's "not now": the proposal is dropped and nothing changes. A confirmed
     proposal cannot be declined (409)."""
-    limit_user(request, body.user_id)
+    await limit_user(request, body.user_id)
     return await run_in_threadpool(services.agent.decline, body.user_id, body.proposal_id,
                                    request_id)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from agents.factory import build_services, services_for
 from api.main import create_app
 from db.fixture_schema import parse_fixture
+from db.models import RateLimitCounter
 from db.seed import load_fixture
 from tests.conftest import make_settings, order, users
 
@@ -41,6 +43,8 @@ def services(api_settings):
 @pytest.fixture
 def fresh_db(services):
     load_fixture(services.session_factory, parse_fixture(shop()), reset=True)
+    with services.engine.begin() as conn:  # fresh limits: the counts live in the database
+        conn.execute(delete(RateLimitCounter))
     return services
 
 

@@ -117,6 +117,7 @@ def test_health_is_503_when_the_database_is_unreachable(api_settings, fresh_db):
         "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2}))
     response = TestClient(create_app(api_settings, broken)).get("/health")
     assert response.status_code == 503 and response.json()["database"] == "unreachable"
+    assert response.json()["status"] == "degraded"
 
 
 def test_metrics_count_requests_resolves_refunds_and_escalations(client):
