@@ -49,7 +49,11 @@ chromium:
 test: install-dev chromium
 	$(PY) -m pytest
 
+# Latency, throughput, start-up, memory and fixture figures against issue 13's targets (bench/
+# run_bench.py; about 4 minutes, loopback only), after the quality figures. HTTP load uses
+# Debian's wrk when it can be installed, else a Python load generator (the report says which).
 bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk) || true
 	$(PY) bench/accuracy.py
 	$(PY) bench/run_bench.py
 
