@@ -87,6 +87,8 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         turn = records.start_turn(self.session_factory, user_id, text, conversation_id, ticket_id)
         if turn.ticket_status == "with_agent":
             return self._to_the_person(turn)
+        self.runner.expire_due(ToolContext(user_id=user_id, settings=self.settings,
+                                           request_id=request_id))
         orders = customer_orders(self.session_factory, user_id)
         u = self.nlu.understand(normalise(text, item_words(orders)))
         ctx = self._context(turn, u, request_id)

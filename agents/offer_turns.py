@@ -88,6 +88,9 @@ class OfferTurns:
         except ProposalNotFound:
             return None
         if snapshot["state"] != "proposed":
+            if snapshot["state"] == "expired" and answer_to_offer(
+                    u.text, snapshot["order_id"]) == "yes":
+                return self._offer_again(snapshot, ctx, expired=True)  # a yes that came late
             return None
         answer = answer_to_offer(u.text, snapshot["order_id"])
         other = _other_order(u.text, snapshot, orders)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -244,6 +245,19 @@ class ToolRunner:
                                why if state == "dropped" else "the offer had expired", started)
         self.audit.flush()
         return state
+
+    def expire_due(self, ctx: ToolContext) -> int:
+        """Mark this customer's offers that ran out of time as expired, each audited (SPEC:
+        every proposal created, confirmed, dropped or expired has its record). Runs at the
+        start of each of their messages, so no offer stays 'proposed' past its time."""
+        now = utcnow()
+        with transaction(self.session_factory) as session:
+            due = list(session.scalars(select(Proposal.id).where(
+                Proposal.user_id == ctx.user_id, Proposal.state == "proposed",
+                Proposal.expires_at <= now)))
+        for proposal_id in due:
+            self.drop(proposal_id, ctx, "the offer had expired")
+        return len(due)
 
     def _locked(self, session: Session, proposal_id: str, user_id: int) -> Proposal:
         p = session.get(Proposal, proposal_id, with_for_update=True) if proposal_id else None
