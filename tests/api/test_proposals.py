@@ -243,3 +243,16 @@ def test_a_ticket_keeps_every_action_and_thanks_does_not_replace_the_headline(cl
     assert ticket["response"] == held["response"]
     assert ticket["user_input"] == "and refund order 1044 too"
     assert ticket["status"] == "escalated"
+
+
+def test_an_offer_left_to_run_out_is_recorded_as_expired(client, fresh_db, api_settings):
+    body = offer(client)
+    with transaction(fresh_db.session_factory) as s:
+        s.execute(update(Proposal).values(expires_at=utcnow() - timedelta(minutes=1)))
+    resolve(client, "hello")  # any later message from the customer, in any conversation
+    with transaction(fresh_db.session_factory) as s:
+        assert s.get(Proposal, body["proposal"]["id"]).state == "expired"
+    [expired] = [x for x in audit(api_settings, tool="proposal")
+                 if x["details"]["proposal_id"] == body["proposal"]["id"]]
+    assert expired["details"]["proposal_event"] == "expired"
+    assert refund_count(fresh_db) == 0
