@@ -28,8 +28,10 @@ async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
     factory = services.session_factory
 
     def work() -> dict:
-        return services.agent.resolve(body.user_id, body.user_input, body.conversation_id,
-                                      request_id=request_id, ticket_id=body.ticket_id)
+        response = services.agent.resolve(body.user_id, body.user_input, body.conversation_id,
+                                          request_id=request_id, ticket_id=body.ticket_id)
+        # exactly what the client receives, so a replay of the stored copy is the same answer
+        return ResolveResponse.model_validate(response).model_dump(mode="json")
 
     if idempotency_key is None:
         response = await run_in_threadpool(work)

@@ -29,6 +29,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -133,11 +134,18 @@ def release(factory, claim_: Claim) -> None:
         s.execute(_owned(claim_).values(lease_until=utcnow()))
 
 
+# Lease renewals get threads of their own: under load the shared thread pool is full of
+# requests' work, and a renewal queued behind them would let a live owner's lease lapse.
+_RENEWALS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="idempotency-lease")
+
+
 async def _heartbeat(factory, claim_: Claim, lease_seconds: float) -> None:
+    loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(lease_seconds / 3)
         try:
-            if not await run_in_threadpool(renew, factory, claim_, lease_seconds):
+            if not await loop.run_in_executor(_RENEWALS, renew, factory, claim_,
+                                              lease_seconds):
                 log.warning("Idempotency-Key %s: lost the claim while working", claim_.key)
                 return
         except Exception:  # an outage: the lease may lapse, which is the point of a lease
