@@ -44,7 +44,7 @@ def build_services(settings: Settings, llm_brain=None) -> AgentServices:
     create_schema(engine)
     factory = make_session_factory(engine)
     runner = ToolRunner(factory, AuditLog(settings.audit_log_path))
-    embedder = load_embedder()
+    embedder = load_embedder(settings.model_dir)
     index = PolicyIndex.load_or_build(settings.policies_dir, settings.index_dir, embedder)
     nlu = OfflineNLU(embedder, load_or_train(settings.model_dir, embedder))
     if llm_brain is None:

@@ -11,8 +11,8 @@ source labels and summed back into our intents: a linear model separates fifteen
 groups more easily than one scattered one.
 
 Training is deterministic (fixed seed, fixed solver) and cached under data/models keyed by
-a hash of the training data and of the code, so `make`/init_db trains once and start-up
-only loads.
+a hash of the training data, of the code and of the embedder (rag/embeddings: the int8 ONNX
+runtime by default), so `make`/init_db trains once and start-up only loads.
 """
 
 from __future__ import annotations
@@ -104,8 +104,11 @@ def split_examples(rows: list[dict]) -> tuple[list[dict], list[dict]]:
     return ([r for r in rows if _rank(r) not in held], [r for r in rows if _rank(r) in held])
 
 
-def training_hash() -> str:
-    digest = hashlib.sha256()
+def training_hash(embedder_name: str = "") -> str:
+    """Changes with the training data, this code, or the embedder the vectors come from (the
+    int8 ONNX runtime and torch give slightly different vectors: the classifier is trained on
+    the ones it will be served)."""
+    digest = hashlib.sha256(embedder_name.encode())
     for path in CODE_FILES + TRAINING_FILES:
         if path.exists():
             digest.update(path.read_bytes())
@@ -200,7 +203,7 @@ def train(embedder, rows: list[dict], digest: str = "") -> IntentModel:
 def load_or_train(model_dir: Path, embedder) -> IntentModel:
     model_dir = Path(model_dir)
     path = model_dir / MODEL_FILE
-    digest = training_hash()
+    digest = training_hash(getattr(embedder, "name", ""))
     if path.exists():
         try:
             with path.open("rb") as fh:

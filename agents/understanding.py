@@ -9,6 +9,8 @@ hedging ("maybe", "thinking about") which lowers confidence so R10 asks first.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from agents import entities
@@ -189,13 +191,35 @@ class Understanding:
 
 
 class OfflineNLU:
+    """Classifier probabilities (from the message's one sentence vector) refined by the rules.
+
+    The probabilities of recent texts are kept (an LRU): the agent reads "yes", "no", "ok" and
+    the button's confirmation text many times a minute, and a retried message is read again.
+    Each call still gets its own Understanding (the agent changes it as the turn goes on)."""
+
+    CACHE = 4096  # texts
+
     def __init__(self, embedder, model: IntentModel):
         self.embedder = embedder
         self.model = model
+        self._probs: OrderedDict[str, dict[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        with self._lock:
+            probs = self._probs.get(text)
+            if probs is not None:
+                self._probs.move_to_end(text)
+                return dict(probs)
+        probs = self.model.predict([text], self.embedder.encode([text]))[0]
+        with self._lock:
+            self._probs[text] = dict(probs)
+            while len(self._probs) > self.CACHE:
+                self._probs.popitem(last=False)
+        return probs
 
     def understand(self, text: str) -> Understanding:
-        probs = self.model.predict([text], self.embedder.encode([text]))[0]
-        return refine(text, probs)
+        return refine(text, self.probabilities(text))
 
 
 def courtesy_only(text: str) -> bool:

@@ -23,7 +23,12 @@ from rag.chunking import chunk_policies, content_hash
 
 log = logging.getLogger(__name__)
 HASH_FILE = "policies.sha256"
+EMBEDDER_FILE = "embedder.txt"  # which embedder's vectors the saved index holds
 RECHECK_SECONDS = 2.0
+
+
+def _name(embedder) -> str:
+    return getattr(embedder, "name", "torch")
 
 
 class PolicyIndex:
@@ -55,6 +60,9 @@ class PolicyIndex:
         try:
             if not saved.exists() or saved.read_text().strip() != digest:
                 return None
+            built_by = index_dir / EMBEDDER_FILE
+            if (built_by.read_text().strip() if built_by.exists() else "torch") != _name(embedder):
+                return None  # vectors from another runtime: rebuild with this one
             return FAISS.load_local(str(index_dir), embedder,
                                     allow_dangerous_deserialization=True,  # our own file
                                     distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
@@ -77,6 +85,7 @@ class PolicyIndex:
         shutil.rmtree(staging, ignore_errors=True)
         store.save_local(str(staging))
         (staging / HASH_FILE).write_text(digest)
+        (staging / EMBEDDER_FILE).write_text(_name(embedder))
         shutil.rmtree(index_dir, ignore_errors=True)
         try:
             staging.rename(index_dir)
