@@ -22,7 +22,9 @@ async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
     """Classify, retrieve policy, decide and act (at most one action), and reply.
 
-    Send an `Idempotency-Key` header to make retries safe: a repeat returns the first result.
+    Send an `Idempotency-Key` header to make retries safe: a repeat returns the first result
+    (`Idempotent-Replayed: true`); a repeat while the first is still running waits for it, and
+    after IDEMPOTENCY_WAIT_SECONDS gets 409 `idempotency_in_progress` with Retry-After.
     """
     await limit_user(request, body.user_id)
     factory = services.session_factory
@@ -38,7 +40,7 @@ async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
     else:
         response = await idempotency.run_once(factory, request.app.state.settings,
                                               idempotency_key, "resolve", body.model_dump(),
-                                              request_id, work)
+                                              request_id, work, request.app.state.metrics)
         if isinstance(response, JSONResponse):  # a replay
             return response
     request.app.state.metrics.record_resolve(response)

@@ -55,7 +55,8 @@ class Claim:
     owner: str | None = None  # set: this attempt holds the key and must do the work
     replay: tuple[int, dict] | None = None  # set: the stored result
     busy_for: float = 0.0  # neither: another attempt holds the key for this many seconds more
-    taken_over_from: str | None = None  # the request id of a lapsed attempt this one replaces
+    taken_over: bool = False  # this attempt took over a lapsed claim that left no result
+    taken_over_from: str | None = None  # that attempt's request id
 
 
 def request_hash(scope: str, body: dict) -> str:
@@ -98,7 +99,7 @@ def claim(factory, key: str, scope: str, body: dict, *, lease_seconds: float = 3
             record.attempts = (record.attempts or 1) + 1
             log.warning("Idempotency-Key %s: lease of attempt %s lapsed without a result; "
                         "attempt %d takes over", full_key, previous, record.attempts)
-            return Claim(full_key, owner=owner, taken_over_from=previous)
+            return Claim(full_key, owner=owner, taken_over=True, taken_over_from=previous)
         return Claim(full_key, busy_for=(record.lease_until - now).total_seconds())
 
 
@@ -161,8 +162,13 @@ async def _quietly(fn, *args) -> bool | None:
         return None
 
 
+def _count(metrics, outcome: str) -> None:
+    if metrics is not None:
+        metrics.idempotency.labels(outcome).inc()
+
+
 async def run_once(factory, settings, key: str, scope: str, body: dict, request_id: str,
-                   work: Callable[[], dict]) -> dict | JSONResponse:
+                   work: Callable[[], dict], metrics=None) -> dict | JSONResponse:
     """Run `work` (in the thread pool) at most once per live claim of `key`, or replay its
     stored result. Waiting for another attempt happens in the event loop, bounded."""
     lease = settings.idempotency_lease_seconds
@@ -173,12 +179,15 @@ async def run_once(factory, settings, key: str, scope: str, body: dict, request_
                                                        lease_seconds=lease,
                                                        request_id=request_id))
         if claim_.replay is not None:
+            _count(metrics, "replayed")
             status, payload = claim_.replay
             return JSONResponse(payload, status_code=status,
                                 headers={"Idempotent-Replayed": "true"})
         if claim_.owner is not None:
+            _count(metrics, "taken_over" if claim_.taken_over else "claimed")
             break
         if time.monotonic() + delay > deadline:
+            _count(metrics, "in_progress")
             wait = max(1, math.ceil(min(claim_.busy_for, 5.0)))
             raise ApiError(409, "A request with this Idempotency-Key is still being processed; "
                                 f"retry in {wait} s for its result.", "idempotency_in_progress",
@@ -189,6 +198,11 @@ async def run_once(factory, settings, key: str, scope: str, body: dict, request_
     beat = asyncio.create_task(_heartbeat(factory, claim_, lease))
     try:
         response = await run_in_threadpool(work)
+    except asyncio.CancelledError:
+        # The request was abandoned while its work may still be running in its thread: keep
+        # the claim (no release) and let the lease lapse, so no retry runs alongside it.
+        beat.cancel()
+        raise
     except NotFound as exc:  # a client error is this key's answer too
         beat.cancel()
         await _quietly(complete, factory, claim_, 404, {

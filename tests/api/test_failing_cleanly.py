@@ -5,6 +5,7 @@ Retry-After in the SPEC's error shape, counted in /metrics, and the API recovers
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
@@ -146,3 +147,36 @@ def test_rate_limits_are_shared_by_every_app_on_one_database(make_client):
     first, second = make_client(rate_limit_per_user=3), make_client(rate_limit_per_user=3)
     codes = [resolve(c, "hi").status_code for c in (first, second, first, second)]
     assert codes == [200, 200, 200, 429]
+
+
+def _redis_up(port: int) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(port=port, socket_timeout=1).ping())
+    except Exception:
+        return False
+
+
+def test_a_redis_outage_and_recovery_through_a_proxy(make_client):
+    """The machine's Redis (127.0.0.1:6379) behind a proxy the test cuts: limits shared while
+    it is up, requests still served while it is down (fail open), /health says so, and both
+    come back by themselves."""
+    if not _redis_up(6379):
+        pytest.fail("Redis is not reachable on 127.0.0.1:6379 (this machine kind runs one)")
+    proxy = TcpProxy(6379)
+    try:
+        url = f"redis://127.0.0.1:{proxy.port}/0"
+        first = make_client(redis_url=url, rate_limit_per_user=2)
+        second = make_client(redis_url=url, rate_limit_per_user=2)
+        who = 10**9 + uuid.uuid4().int % 10**9  # counts of this run's own (no such user: 404)
+        assert [resolve(c, "hi", user_id=who).status_code for c in (first, second, first)] == [
+            404, 404, 429]
+        proxy.cut()
+        assert resolve(first, "hi", user_id=2).status_code == 200  # fail open
+        assert first.get("/health").json()["redis"] == "unreachable"
+        proxy.restore()
+        assert first.get("/health").status_code == 200
+        assert first.get("/health").json()["redis"] == "ok"
+    finally:
+        proxy.cut()

@@ -43,7 +43,8 @@ def test_a_lapsed_claim_without_a_result_is_taken_over_once(db):
     with transaction(db) as s:  # the owner was killed: its lease runs out
         s.get(IdempotencyRecord, dead.key).lease_until = utcnow() - timedelta(seconds=1)
     taker = idempotency.claim(db, "k2", "resolve", BODY, lease_seconds=30, request_id="r-new")
-    assert taker.owner and taker.owner != dead.owner and taker.taken_over_from == "r-dead"
+    assert taker.owner and taker.owner != dead.owner
+    assert taker.taken_over and taker.taken_over_from == "r-dead"
     # only one retry takes it over; the next one waits for that retry
     assert idempotency.claim(db, "k2", "resolve", BODY).owner is None
     # the dead owner, were it to wake up, can no longer store a result or renew
@@ -154,6 +155,10 @@ def test_fifty_concurrent_repeats_run_once_without_starving_the_thread_pool(
     assert len(runs) == 1 and refund_count(fresh_db) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 49
     assert elapsed < 30
+    text = client.get("/metrics").text
+    assert 'supportops_idempotency_total{outcome="claimed"} 1.0' in text
+    assert 'supportops_idempotency_total{outcome="replayed"} 49.0' in text
+    assert 'outcome="in_progress"' not in text
     with transaction(fresh_db.session_factory) as s:
         assert s.scalar(select(func.count()).select_from(Refund)) == 1
 
