@@ -132,6 +132,21 @@ class Settings(BaseSettings):
     mail_retry_base_seconds: float = Field(default=5.0, gt=0)
     mail_retry_max_seconds: float = Field(default=600.0, gt=0)
 
+    # Portal security (README "Portal: security"). Behind a TLS-terminating proxy set
+    # PORTAL_PROXY_HOPS=1 and PORTAL_SECURE_COOKIES=1: cookies then travel over HTTPS only and
+    # every answer carries HSTS for portal_hsts_seconds (0: no HSTS header).
+    portal_proxy_hops: int = Field(default=0, ge=0, le=5)
+    portal_secure_cookies: bool = False
+    portal_hsts_seconds: int = Field(default=31_536_000, ge=0)
+    # A signed-in session ends after this long, at sign-out, or at a password change.
+    portal_session_hours: float = Field(default=12.0, gt=0)
+    # Where sign-in attempts are counted: `auto` = Redis when REDIS_URL is set, else the
+    # database (shared by every portal process); `memory` counts per process (one process only).
+    login_throttle_backend: Literal["auto", "database", "redis", "memory"] = "auto"
+    # Passwords chosen in the portal (sign-up, change): at least this long, and not on the
+    # common-password list shipped in frontend/common_passwords.txt.
+    password_min_length: int = Field(default=12, ge=8, le=64)
+
     # Browser origins allowed to call the API directly (none by default; never a wildcard).
     cors_origins: list[str] = Field(default_factory=list)
 

@@ -406,3 +406,34 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class PortalSession(Base):
+    """A signed-in portal session, kept on the server so it can be ended (frontend/sessions.py).
+
+    The browser's signed session cookie carries a random token; this row holds only its sha256.
+    Every request looks the row up, so a copied cookie stops working the moment the row goes: at
+    sign-out (that session), at a password change (every session of the user) or at
+    `expires_at`. Deleting a user deletes their sessions."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, reserved against the throttle before the password is checked
+    (frontend/throttle.py), so every portal process counts the same attempts. A successful
+    sign-in deletes its key's rows; the others age out of the window. `key` is an HMAC of the
+    email and the client address, never the email itself."""
+
+    __tablename__ = "login_attempts"
+
+    # A random hex id given by the throttle, not a sequence: nothing to resynchronise after a
+    # fixture load (db/seed.py).
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -10,12 +10,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import uuid
 from datetime import timedelta
 
-from flask import Flask, flash, redirect, render_template, request
+from flask import Flask, flash, redirect, render_template, request, session
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager, current_user
 from flask_login.utils import login_url
@@ -29,8 +28,9 @@ from frontend import filters
 from frontend.api_client import ApiClient
 from frontend.security import install_security_headers, safe_next
 from frontend.services import users
+from frontend.sessions import SESSION_TOKEN
 from frontend.state import EXTENSION_KEY, PortalState, get_state
-from frontend.throttle import LoginThrottle
+from frontend.throttle import make_throttle
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SECRET_KEY=secret,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.portal_session_hours),
         MAX_CONTENT_LENGTH=1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         BOOTSTRAP_SERVE_LOCAL=True,
@@ -67,16 +67,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in test_config.items()
                        if k.isupper() and k.lower() not in Settings.model_fields})
-    _behind_a_proxy(app, test_config)
+    _behind_a_proxy(app, settings)
     configure_logging()
 
     engine = engine_from_settings(settings)
     create_schema(engine)  # migrations, under the same lock the API takes (db/migrate.py)
+    factory = make_session_factory(engine)
     app.extensions[EXTENSION_KEY] = PortalState(
-        settings=settings, engine=engine, factory=make_session_factory(engine),
+        settings=settings, engine=engine, factory=factory,
         api=ApiClient(settings.api_url, settings.support_api_key, settings.api_timeout_seconds),
-        throttle=LoginThrottle(app.config["LOGIN_MAX_FAILURES"],
-                               app.config["LOGIN_WINDOW_SECONDS"]),
+        # Keyed with the configured secret (not a random one), so every process shares counts.
+        throttle=make_throttle(settings.login_throttle_backend, factory, settings.redis_url,
+                               app.config["LOGIN_MAX_FAILURES"],
+                               app.config["LOGIN_WINDOW_SECONDS"],
+                               settings.secret_key or "supportops-login-throttle"),
         audit=AuditLog(settings.audit_log_path),
         retry_backoff_seconds=app.config["QUEUE_RETRY_BACKOFF"],
         inline_retry_timeout=app.config["INLINE_RETRY_TIMEOUT"])
@@ -86,7 +90,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     _login_manager(app)
     filters.install(app)
     app.add_template_global(lambda: uuid.uuid4().hex, "fresh_key")
-    install_security_headers(app)
+    app.add_template_global(lambda: f"At least {settings.password_min_length} characters, and "
+                            "not a common password: a few unrelated words work well.",
+                            "password_help")
+    install_security_headers(app, hsts_seconds=settings.portal_hsts_seconds
+                             if settings.portal_secure_cookies else 0)
     _error_pages(app)
     _blueprints(app)
 
@@ -98,18 +106,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _behind_a_proxy(app: Flask, test_config: dict) -> None:
-    """Behind a reverse proxy (README "Portal: production serving"): PORTAL_PROXY_HOPS=1 trusts
-    one proxy's X-Forwarded-For/-Proto/-Host, so the sign-in throttle sees the customer's
-    address and redirects keep https; PORTAL_SECURE_COOKIES=1 sends cookies over HTTPS only."""
-    hops = int(test_config.get("PORTAL_PROXY_HOPS", os.environ.get("PORTAL_PROXY_HOPS", "0")) or 0)
-    if hops > 0:
+def _behind_a_proxy(app: Flask, settings: Settings) -> None:
+    """Behind a reverse proxy (README "Portal"): PORTAL_PROXY_HOPS=1 trusts one proxy's
+    X-Forwarded-For/-Proto/-Host, so the sign-in throttle sees the customer's address and
+    redirects keep https; PORTAL_SECURE_COOKIES=1 sends cookies over HTTPS only and turns on
+    HSTS (install_security_headers)."""
+    if settings.portal_proxy_hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        hops = settings.portal_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    secure = str(test_config.get("PORTAL_SECURE_COOKIES",
-                                 os.environ.get("PORTAL_SECURE_COOKIES", ""))).lower()
-    if secure in ("1", "true", "yes"):
+    if settings.portal_secure_cookies:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
 
 
@@ -125,7 +132,9 @@ def _login_manager(app: Flask) -> None:
 
     @manager.user_loader
     def _load(user_id: str):
-        return users.load_user(get_state().factory, user_id)
+        # Signed in only while the server-side session lives (frontend/sessions.py): a cookie
+        # copied before sign-out or a password change no longer finds its row.
+        return users.load_signed_in(get_state().factory, user_id, session.get(SESSION_TOKEN))
 
     @manager.unauthorized_handler
     def _sign_in_first():

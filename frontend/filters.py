@@ -56,12 +56,15 @@ def dollars(amount) -> str:
         return str(amount)
 
 
+# One way to write a date everywhere in the portal: "26 Nov 2026" (day, short month, year; no
+# day/month order to misread), "26 Nov 2026, 14:05 UTC" with a time. static/portal.js writes
+# local times the same way.
 def date(value: datetime | None) -> str:
-    return value.strftime("%b %d, %Y").replace(" 0", " ") if value else "—"
+    return f"{value.day} {value:%b %Y}" if value else "—"
 
 
 def datetime_utc(value: datetime | None) -> str:
-    return value.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ", 1) if value else "—"
+    return f"{date(value)}, {value:%H:%M} UTC" if value else "—"
 
 
 def iso_datetime(value: datetime | None) -> str:
@@ -81,7 +84,7 @@ def iso_utc(value: str | None) -> str:
         return str(value or "—")
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%b %d, %H:%M:%S UTC").replace(" 0", " ", 1)
+    return f"{date(moment)}, {moment:%H:%M:%S} UTC"
 
 
 def label(value: str | None) -> str:
@@ -114,8 +117,35 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
+SURE_FROM = 0.9
+
+
+def certainty(confidence: float | None) -> str:
+    """How sure the assistant was of what it understood, in words, never a bare number (SPEC
+    R10): below MIN_ACTION_CONFIDENCE it would not act, so that reads "unsure"."""
+    if confidence is None:
+        return "not recorded"
+    from frontend.state import get_state
+
+    if confidence >= SURE_FROM:
+        return "sure"
+    if confidence >= get_state().settings.min_action_confidence:
+        return "fairly sure"
+    return "unsure"
+
+
+_CONFIDENCE_NUMBER = re.compile(r"\(confidence (\d(?:\.\d{1,4})?)\)")
+
+
+def confidence_in_words(text: str | None) -> str:
+    """Text written by the assistant for staff ("Understood: refund (confidence 0.98).") with
+    the score put in words, as on the rest of the page ("(sure)")."""
+    return _CONFIDENCE_NUMBER.sub(lambda m: f"({certainty(float(m[1]))})", text or "")
+
+
 def install(app: Flask) -> None:
     for name, func in (("money", money), ("dollars", dollars), ("date", date),
                        ("datetime", datetime_utc), ("iso_utc", iso_utc), ("iso_datetime", iso_datetime), ("label", label), ("known_label", known_label), ("badge", badge),
-                       ("percent", percent), ("plain", plain)):
+                       ("percent", percent), ("plain", plain), ("certainty", certainty),
+                       ("confidence_in_words", confidence_in_words)):
         app.add_template_filter(func, name)

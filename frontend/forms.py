@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -24,8 +25,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from frontend import password_policy
 from frontend.services.support import MAX_INPUT_CHARS
 from frontend.services.users import EMAIL
+from frontend.state import get_state
 
 
 def _strip(value):
@@ -35,6 +38,17 @@ def _strip(value):
 def _email_format(form, field):
     if not EMAIL.match(field.data or ""):
         raise ValidationError("Enter a valid email address, like name@example.com.")
+
+
+def _strong_password(form, field):
+    """PASSWORD_MIN_LENGTH and the common-password list (frontend/password_policy.py); the name
+    and email come from the form (sign-up) or the signed-in person (password change)."""
+    email = form.email.data if hasattr(form, "email") else getattr(current_user, "email", None)
+    name = form.name.data if hasattr(form, "name") else getattr(current_user, "name", None)
+    issue = password_policy.problem(field.data or "", email=email, name=name,
+                                    min_length=get_state().settings.password_min_length)
+    if issue:
+        raise ValidationError(issue)
 
 
 class LoginForm(FlaskForm):
@@ -51,13 +65,33 @@ class RegisterForm(FlaskForm):
     email = EmailField("Email", filters=[_strip],
                        validators=[DataRequired("Enter your email address."), Length(max=320),
                                    _email_format])
-    password = PasswordField("Password", validators=[
-        DataRequired("Choose a password."),
-        Length(min=8, max=200, message="Use at least 8 characters.")])
+    password = PasswordField("Password", validators=[DataRequired("Choose a password."),
+                                                     _strong_password])
     confirm = PasswordField("Confirm password", validators=[
         DataRequired("Type your password again."),
         EqualTo("password", message="The two passwords don't match.")])
     submit = SubmitField("Create account")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password",
+                            validators=[DataRequired("Enter your current password.")])
+    password = PasswordField("New password", validators=[DataRequired("Choose a new password."),
+                                                         _strong_password])
+    confirm = PasswordField("Confirm new password", validators=[
+        DataRequired("Type your new password again."),
+        EqualTo("password", message="The two passwords don't match.")])
+    submit = SubmitField("Change password")
+
+    def validate_password(self, field):
+        if field.data and field.data == self.current.data:
+            raise ValidationError("Choose a password different from your current one.")
+
+
+class SignOutOthersForm(FlaskForm):
+    """Nothing to fill in, but CSRF-protected like every form."""
+
+    submit = SubmitField("Sign out everywhere else")
 
 
 class RequestForm(FlaskForm):

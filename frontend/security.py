@@ -40,9 +40,16 @@ def staff_required(view):
     return wrapped
 
 
-def install_security_headers(app: Flask) -> None:
+def install_security_headers(app: Flask, hsts_seconds: int = 0) -> None:
+    """`hsts_seconds` > 0 (PORTAL_SECURE_COOKIES=1): browsers then only ever use HTTPS for the
+    portal. Sent on every answer; browsers ignore it over plain HTTP, so a proxy that forgets
+    X-Forwarded-Proto cannot switch it off."""
+    hsts = f"max-age={hsts_seconds}" if hsts_seconds > 0 else None
+
     @app.after_request
     def _headers(response):
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -83,7 +83,8 @@ def _items(order: Order) -> str:
 
 
 def _date(value: datetime | None) -> str:
-    return value.strftime("%b %d, %Y").replace(" 0", " ") if value else "—"
+    from frontend.filters import date  # the portal's one date format
+    return date(value)
 
 
 def _receipt(session: Session, ticket: Ticket) -> Receipt | None:

@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.redact import redact
 from db import ticket_lifecycle
 from db.engine import transaction
 from db.models import QueuedRequest, Ticket, utcnow
@@ -80,12 +81,13 @@ def release(factory: sessionmaker[Session], ticket_id: int, error: str,
             return
         row = _bookkeeping(session, ticket)
         row.claimed_until = None
-        row.last_error = error[:300]
+        row.last_error = redact(error)[:300]
         row.retry_after = now + timedelta(seconds=backoff_seconds)
 
 
 def reject(factory: sessionmaker[Session], ticket_id: int, message: str) -> None:
     """The API refused this request for good: close it and say why, keeping the text."""
+    message = redact(message)  # the service's words may quote the customer's
     with transaction(factory) as session:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None or ticket.status != "queued":
@@ -117,8 +119,8 @@ def _settle(factory: sessionmaker[Session], ticket_id: int, answer: dict) -> Non
             # A replayed request: the service had already answered it in its own ticket.
             ticket_lifecycle.reject(ticket)
             _forget(session, ticket_id)
-            ticket.response = (f"This request was answered in ticket #{answer['ticket_id']}: "
-                               + (answer.get("response") or ""))
+            ticket.response = redact(f"This request was answered in ticket "
+                                     f"#{answer['ticket_id']}: " + (answer.get("response") or ""))
             ticket.result, ticket.result_status = None, None
             return
         log.warning("queued ticket %s still queued after the API answered (ticket_id=%s)",
@@ -131,6 +133,7 @@ def _settle(factory: sessionmaker[Session], ticket_id: int, answer: dict) -> Non
         for name in ("intent", "confidence", "order_id", "action", "response", "policy_sources",
                      "mode"):
             setattr(ticket, name, answer.get(name))
+        ticket.response = redact(ticket.response) if ticket.response else ticket.response
         result = answer.get("action_result") or {}
         ticket.result = result
         ticket.result_status = result.get("status")

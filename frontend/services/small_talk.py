@@ -23,15 +23,26 @@ _THANKS_ONLY = re.compile(rf"^\s*(({_THANKS}|{_BYE})[\s,.!?:;)(\-]*)+$", re.IGNO
 
 GREETING_REPLY = ("Hi{name}! Tell us what you need in your own words — for example “where is my "
                   "order?” or “my blender arrived broken” — and we'll sort it out.")
-THANKS_REPLY = ("You're welcome{name}! If anything else comes up, write below — this "
-                "conversation stays open for you.")
+# The thanks reply agrees with the status badge beside it: a resolved request is called
+# resolved (never "stays open"), and writing again is always possible.
+THANKS_REPLIES = {
+    None: "You're welcome{name}! If anything else comes up, just tell us here.",
+    "resolved": ("You're welcome{name}! This request is resolved. If anything else comes up, "
+                 "write below and we'll pick it up again."),
+    "closed": ("You're welcome{name}! This request is closed. If anything else comes up, "
+               "write below and we'll pick it up again."),
+    "open": ("You're welcome{name}! This request is still open: write below whenever you're "
+             "ready."),
+}
 
 
 def is_small_talk(text: str) -> bool:
     return bool(text) and len(text) <= 80 and bool(_SMALL_TALK.match(text))
 
 
-def reply_to(text: str, first_name: str | None = None) -> str:
+def reply_to(text: str, first_name: str | None = None, status: str | None = None) -> str:
+    """`status`: the ticket the thanks is written in (None on a new request: no ticket)."""
     name = f", {first_name}" if first_name else ""
-    template = THANKS_REPLY if _THANKS_ONLY.match(text or "") else GREETING_REPLY
-    return template.format(name=name)
+    if not _THANKS_ONLY.match(text or ""):
+        return GREETING_REPLY.format(name=name)
+    return THANKS_REPLIES.get(status, THANKS_REPLIES["open"]).format(name=name)

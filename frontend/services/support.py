@@ -7,6 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from audit.redact import redact
 from frontend.api_client import ApiError, ApiUnavailable
 from frontend.services.tickets import create_queued
 from frontend.state import PortalState
@@ -64,7 +65,12 @@ def submit(state: PortalState, user_id: int, text: str, conversation_id: str | N
 
     `request_key` comes from the form, so submitting one form twice runs it once (R8). A form
     sent again with different text (back button, edit, send) is a new request: new key.
+
+    The text is PII-redacted first (audit/redact.py, SPEC: nothing holds it raw), and that one
+    redacted text is both what is sent and what a queued ticket keeps: a retry that replays a
+    timed-out request must send the very body the service may already hold under its key.
     """
+    text = redact(text)
     try:
         try:
             answer = _resolve(state, user_id, text, conversation_id, request_key)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.redact import redact
 from db import ticket_lifecycle
 from db.engine import transaction
 from db.models import Message, QueuedRequest, Ticket, TicketAction, utcnow
@@ -58,7 +59,10 @@ def create_queued(factory: sessionmaker[Session], user_id: int, text: str,
     """Keep what the customer typed when the agent service cannot take it right now.
 
     The same form submitted twice (a double click while the API is down) keeps one ticket.
+    What the customer typed and the error are stored PII-redacted (redacting twice changes
+    nothing, so text support.submit already redacted is kept as it was sent).
     """
+    text, error = redact(text), redact(error)
     now = utcnow()
     with transaction(factory) as session:
         if request_key:

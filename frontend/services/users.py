@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 
 from flask_login import UserMixin
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
 from db.models import User
 from db.passwords import hash_password, verify_password
+from frontend import sessions
 
 # Checked against when the email is unknown, so a wrong email costs as much as a wrong password.
 _DUMMY_HASH = hash_password("not-a-real-password-just-for-timing")
@@ -46,14 +47,11 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def load_user(factory: sessionmaker[Session], user_id: str | int) -> PortalUser | None:
-    try:
-        uid = int(user_id)
-    except (TypeError, ValueError):
-        return None
-    with transaction(factory) as session:
-        user = session.get(User, uid)
-        return _portal_user(user) if user else None
+def load_signed_in(factory: sessionmaker[Session], user_id: str | int,
+                   token: str | None) -> PortalUser | None:
+    """The user of a session cookie, only while its server-side session lives (sessions.py)."""
+    user = sessions.user_of(factory, user_id, token)
+    return _portal_user(user) if user else None
 
 
 def authenticate(factory: sessionmaker[Session], email: str, password: str) -> PortalUser | None:
@@ -83,3 +81,18 @@ def register(factory: sessionmaker[Session], name: str, email: str, password: st
             return _portal_user(user)
     except IntegrityError as exc:  # a concurrent registration won the unique index
         raise EmailTaken(email) from exc
+
+
+def password_matches(factory: sessionmaker[Session], user_id: int, password: str) -> bool:
+    with transaction(factory) as session:
+        hashed = session.scalar(select(User.password_hash).where(User.id == user_id))
+    if hashed is None:
+        verify_password(_DUMMY_HASH, password)
+        return False
+    return verify_password(hashed, password)
+
+
+def set_password(factory: sessionmaker[Session], user_id: int, password: str) -> None:
+    with transaction(factory) as session:
+        session.execute(update(User).where(User.id == user_id)
+                        .values(password_hash=hash_password(password)))

@@ -44,15 +44,19 @@
 
   function clock(d) { return pad(d.getHours()) + ":" + pad(d.getMinutes()); }
 
+  // Dates are written one way in the whole portal, as the server writes them: "26 Nov 2026"
+  // (frontend/filters.py), here in the reader's own time zone.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function dateText(d) { return d.getDate() + " " + MONTHS[d.getMonth()] + " " + d.getFullYear(); }
+
   function dayWord(d, now) {
     var start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
     var days = Math.round((new Date(d.getFullYear(), d.getMonth(), d.getDate()) - start) / 86400000);
     if (days === 0) { return "today"; }
     if (days === -1) { return "yesterday"; }
     if (days === 1) { return "tomorrow"; }
-    var opts = { month: "short", day: "numeric" };
-    if (d.getFullYear() !== now.getFullYear()) { opts.year = "numeric"; }
-    return d.toLocaleDateString(undefined, opts);
+    return dateText(d) + ",";
   }
 
   function relative(d, now) {
@@ -73,7 +77,7 @@
       var d = new Date(node.getAttribute("datetime"));
       if (isNaN(d.getTime())) { return; }
       node.textContent = relative(d, now);
-      node.title = d.toLocaleString();
+      node.title = dateText(d) + ", " + clock(d);
     });
   }
 
@@ -224,6 +228,10 @@
     if (!fresh || !current) { return false; }
     current.replaceWith(fresh);
     document.title = doc.title;
+    // The menu marks the page the customer is on: take the new page's menu too.
+    var freshNav = doc.querySelector("#main-nav .navbar-nav");
+    var nav = document.querySelector("#main-nav .navbar-nav");
+    if (freshNav && nav) { nav.replaceWith(freshNav); }
     if (url && url !== window.location.href.split("#")[0]) {
       window.history.pushState({ live: true }, "", url + (fresh.querySelector("#latest") ? "#latest" : ""));
     }
@@ -274,21 +282,26 @@
       var signIn = new URL(response.url).pathname === "/login";
       return response.text().then(function (html) {
         done();
+        // Did the server take the message? It answers a message it took (sent, or queued while
+        // the assistant is away) with a redirect to the conversation, or in place with no field
+        // marked invalid (a greeting). Then the draft is forgotten at once, before any page is
+        // enhanced (which restores drafts) and even if the next page fails to load: a message
+        // that was sent must never come back into the box to be sent twice. Signed out
+        // meanwhile, refused, or failed: the draft waits in this browser.
+        var invalid = /aria-invalid="?true/.test(html);
+        var taken = !signIn && (response.redirected || (response.ok && !invalid));
+        if (taken) { clearDraft(key); }
         // Only a redirect leads to a page with an address of its own; a form answered in place
         // (an error, a greeting) keeps the address the customer is on.
         if (!swapMain(html, response.redirected ? response.url : null)) {
           if (bubble) { bubble.remove(); }
-          failed(form, thread, "Something went wrong on our side. What you wrote is kept — " +
-            "please press Send again; nothing will be done twice.");
+          failed(form, thread, taken
+            ? "Your message was sent, but the answer didn't load. Please reload the page."
+            : "Something went wrong on our side. What you wrote is kept — please press Send " +
+              "again; nothing will be done twice.");
           return;
         }
         var main = document.getElementById("main");
-        // Sent: forget the draft before the new page is enhanced (which restores drafts). Signed
-        // out meanwhile: the sign-in page says so, and the draft waits in this browser for the
-        // page the customer comes back to.
-        if (!signIn && response.ok && !main.querySelector("[aria-invalid=true]")) {
-          clearDraft(key);
-        }
         enhance(main);
         focusAfterSwap(main);
       });

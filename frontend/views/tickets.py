@@ -95,12 +95,13 @@ def list_tickets():
                            unread=unread)
 
 
-def _small_talk_lines(text: str) -> list[conversation.Line]:
-    """A greeting or thanks, answered in place: shown, not stored, no ticket."""
+def _small_talk_lines(text: str, status: str | None = None) -> list[conversation.Line]:
+    """A greeting or thanks, answered in place: shown, not stored, no ticket. `status` is the
+    ticket's, so the answer says what its badge says."""
     now = utcnow()
+    answer = small_talk.reply_to(text, current_user.first_name, status)
     return [conversation.Line("user", text, now),
-            conversation.Line("assistant", small_talk.reply_to(text, current_user.first_name),
-                              now, latest_answer=True)]
+            conversation.Line("assistant", answer, now, latest_answer=True)]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -224,7 +225,8 @@ def reply(ticket_id: int):
         return _to_ticket(ticket.id)
     if form.validate_on_submit() and small_talk.is_small_talk(form.message.data) and \
             _nothing_open(ticket):
-        return _render_ticket(ticket, extra_lines=_small_talk_lines(form.message.data))
+        return _render_ticket(ticket, extra_lines=_small_talk_lines(form.message.data,
+                                                                    ticket.status))
     if form.validate_on_submit():
         try:
             result = support.submit(get_state(), current_user.id, form.message.data,

@@ -69,6 +69,13 @@ CUSTOMERS = {
     "tour": {"id": 32, "name": "Wen Li", "email": "wen@shop.test", "order": "7201",
              "more": [("7202", "Wireless mouse", 25.00)]},
     "slow": {"id": 33, "name": "Xena Ruiz", "email": "xena@shop.test", "order": "7301"},
+    # Black-box findings (tests/e2e/test_portal_fixes.py).
+    "sent": {"id": 34, "name": "Yara Haddad", "email": "yara@shop.test", "order": "7401",
+             "more": [("7402", "Wireless mouse", 25.00)]},
+    "layout": {"id": 35, "name": "Zoe Brandt", "email": "zoe@shop.test", "order": "7501"},
+    "session": {"id": 36, "name": "Abel Costa", "email": "abel@shop.test", "order": "7601"},
+    # PII in a request that timed out (tests/frontend/test_portal_writes.py).
+    "replay_pii": {"id": 37, "name": "Bea Lind", "email": "bea@shop.test", "order": "7701"},
 }
 _ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL", "SMTP_USER",
              "SMTP_PASSWORD")

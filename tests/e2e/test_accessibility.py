@@ -70,7 +70,8 @@ def tour_pages(browser, portal, api_stack):
 PUBLIC = {"home": "/", "login": "/login", "register": "/register", "help": "/help/",
           "help-search": "/help/?q=how+long+do+refunds+take", "help-article": "/help/refund-policy",
           "not-found": "/no-such-page"}
-CUSTOMER = {"orders": "/orders/", "conversations": "/tickets/", "new-request": "/tickets/new"}
+CUSTOMER = {"orders": "/orders/", "conversations": "/tickets/", "new-request": "/tickets/new",
+            "account": "/account"}
 STAFF_PAGES = {"staff-queue": "/staff/", "staff-dashboard": "/staff/dashboard",
                "staff-policies": "/staff/policies/",
                "staff-policy": "/staff/policies/refund_policy.md"}
