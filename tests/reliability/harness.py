@@ -4,6 +4,7 @@ server) and restart, and helpers to read the database afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,13 @@ from config import ROOT
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 API_KEY = "reliability-key"
 HEADERS = {"X-API-Key": API_KEY}
+
+
+def run_async(coro):
+    """asyncio.run on a thread of its own: in the whole suite the browser tests' Playwright
+    (sync API) leaves an event loop running in the main thread, where asyncio.run refuses."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def free_port() -> int:

@@ -32,6 +32,7 @@ from tests.reliability.harness import (
     create_database,
     drop_database,
     query,
+    run_async,
     seed,
 )
 from tests.reliability.tcp_proxy import TcpProxy
@@ -122,7 +123,7 @@ def test_200_concurrent_mixed_requests_keep_every_rule_and_no_5xx(stack):
                      (status(u), None), (person(u), f"load-p-{u}")]
     assert len(requests) == 200
     started = time.monotonic()
-    responses = asyncio.run(send_all(base, requests))
+    responses = run_async(send_all(base, requests))
     elapsed = time.monotonic() - started
     codes = [getattr(r, "status_code", type(r).__name__) for r in responses]
     assert all(c == 200 for c in codes), sorted(set(map(str, codes)))
@@ -140,7 +141,7 @@ def test_200_concurrent_mixed_requests_keep_every_rule_and_no_5xx(stack):
 def test_50_concurrent_repeats_of_one_key_execute_once(stack):
     base, url = stack["server"].base, stack["url"]
     started = time.monotonic()
-    responses = asyncio.run(send_all(base, [(refund(61, 1), "storm-61")] * 50))
+    responses = run_async(send_all(base, [(refund(61, 1), "storm-61")] * 50))
     codes = [getattr(r, "status_code", type(r).__name__) for r in responses]
     assert codes == [200] * 50, codes
     assert len({r.text for r in responses}) == 1
@@ -180,7 +181,7 @@ def test_a_database_outage_is_503_then_recovers(stack):
         proxy.restore()
         await asyncio.gather(*loops)
 
-    asyncio.run(main())
+    run_async(main())
     statuses = [getattr(r, "status_code", type(r).__name__) for _, _, r in results]
     assert set(statuses) <= {200, 503}, sorted(set(map(str, statuses)))
     unavailable = [r for _, _, r in results if getattr(r, "status_code", 0) == 503]
@@ -194,7 +195,7 @@ def test_a_database_outage_is_503_then_recovers(stack):
     assert recovery < 6, recovery
     # every key that got a 503 is answerable now (its lease lapsed or was released)
     retry = [(stack["sent"][k], k) for _, k, r in results if getattr(r, "status_code", 0) != 200]
-    again = asyncio.run(send_all(base, retry))
+    again = run_async(send_all(base, retry))
     assert all(getattr(r, "status_code", None) == 200 for r in again)
     check_invariants(stack["url"], MAX_REFUNDS)
     print(f"\noutage: {len(unavailable)} x 503 of {len(results)}; first success "
@@ -217,7 +218,7 @@ def test_kill_9_of_a_worker_and_of_the_whole_server_leaves_no_partial_effects(st
         server.kill()
         return await load
 
-    responses = asyncio.run(main())
+    responses = run_async(main())
     stack["kill_responses"] = responses
     answered = [r for r in responses if isinstance(r, httpx.Response)]
     assert all(r.status_code < 500 for r in answered), [r.status_code for r in answered]
@@ -230,7 +231,7 @@ def test_every_key_is_answerable_after_a_restart(stack):
     took = server.start()
     requests, before = stack["kill_requests"], stack["kill_responses"]
     started = time.monotonic()
-    again = asyncio.run(send_all(server.base, requests))
+    again = run_async(send_all(server.base, requests))
     assert all(getattr(r, "status_code", None) == 200 for r in again), [
         getattr(r, "status_code", repr(r)) for r in again]
     replayed = sum(r.headers.get("Idempotent-Replayed") == "true" for r in again)
