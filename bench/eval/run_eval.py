@@ -78,7 +78,9 @@ def load_cases(kind: str | None = None, case_id: str | None = None,
             if case["id"] in seen:
                 raise CaseError(f"{where}: duplicate id {case['id']}")
             seen.add(case["id"])
-            if ((kind is None or case["kind"] == kind) and (case_id is None or case["id"] == case_id)
+            picked = (case_id is None or case["id"] == case_id
+                      or (case_id.endswith("*") and case["id"].startswith(case_id[:-1])))
+            if ((kind is None or case["kind"] == kind) and picked
                     and (brain is None or case["brain"] == brain)):
                 cases.append(case)
     return cases
@@ -403,7 +405,7 @@ def print_table(summary: dict, results: list[CaseResult], verbose: bool) -> None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", help="only the cases of this kind")
-    parser.add_argument("--case", help="only the case with this id")
+    parser.add_argument("--case", help="only the case with this id, or ids starting with it when it ends in *")
     parser.add_argument("--brain", choices=("offline", "llm"), help="only cases for this brain")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="every failed check and the transcript of each failed case")
