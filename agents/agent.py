@@ -25,11 +25,18 @@ from agents.message_turns import MessageTurns
 from agents.offer_turns import OfferTurns
 from agents.offline_brain import Outcome
 from agents.replies import compose, excerpt, handoff_summary, plain
+from agents.requests import CUES
 from agents.shop_view import customer_orders, item_words
 from agents.simple_answers import SimpleAnswers
 from agents.spelling import normalise
 from agents.turns import Step, as_policy_query
-from agents.understanding import ACTION_INTENTS, OfflineNLU, Understanding, courtesy_only
+from agents.understanding import (
+    ACTION_INTENTS,
+    QUESTION_START,
+    OfflineNLU,
+    Understanding,
+    courtesy_only,
+)
 from audit.redact import redact
 from config import Settings
 from tools.base import ToolContext, ToolResult
@@ -92,9 +99,27 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         orders = customer_orders(self.session_factory, user_id)
         u = self.nlu.understand(normalise(text, item_words(orders)))
         ctx = self._context(turn, u, request_id)
-        step = (self._answer_offer(turn, u, ctx, orders)
-                or self._answer_message(turn, u, ctx, orders))
+        step = self._answer_offer(turn, u, ctx, orders)
+        if step is None and turn.state.get("read_instead"):
+            # The offer was refused with a new request after the no: read only that request.
+            u = self._read_instead(turn.state.pop("read_instead"), orders)
+            ctx = self._context(turn, u, request_id)
+        step = step or self._answer_message(turn, u, ctx, orders)
         return self._finish(turn, u, step)
+
+    def _read_instead(self, text: str, orders: list) -> Understanding:
+        """What followed a no to an offer ("the socks - cancel those instead"). The customer was
+        making a request a moment ago and now names one action verb outright: that verb is the
+        request, even where the classifier alone is unsure of the fragment."""
+        u = self.nlu.understand(normalise(text, item_words(orders)))
+        named = {intent for intent, pattern in CUES if pattern.search(text)} - {"status"}
+        if (u.intent not in ACTION_INTENTS and len(named) == 1 and not text.rstrip().endswith("?")
+                and not QUESTION_START.match(text)):
+            intent = named.pop()
+            u = replace(u, intent=intent, requested_intent=intent,
+                        confidence=max(u.confidence, self.settings.min_action_confidence),
+                        signals=[*u.signals, "request after a no"])
+        return u
 
     def confirm(self, user_id: int, proposal_id: str, request_id: str | None = None) -> dict:
         """The portal's Confirm button (POST /support/confirm): run the proposal once.

@@ -15,7 +15,8 @@ Answer = Literal["yes", "no", "unclear", "other"]
 
 STRONG_YES = re.compile(
     r"(?i)^\s*(?:(?:great|perfect|awesome|cool|ok(?:ay)?|fine|alright|actually|oh|well|then|so|"
-    r"right)[,!.\s]+)*(?:yes+|yeah|yea|yep|yup|ya|sure|please do|do it|go ahead|go for it|proceed|"
+    r"right)[,!.\s]+)*(?:yes+|yeah|yea|yep|yup|ya|ye|yeh|yh|yah|yass*|aye|sure|please do|do it|"
+    r"go ahead|go for it|proceed|"
     r"bet|say less|let'?s go|sure thing|for sure|yes sir|yessir|affirmative|sounds good|👌|"
     r"confirm(?:ed)?|absolutely|definitely|of course|let'?s do it|i confirm|yes please|ok(?:ay)? "
     r"(?:do it|go ahead|please|please do|proceed|confirm(?:ed)?)|(?:👍|✅)+)(?![\w'])")

@@ -21,6 +21,13 @@ from agents.understanding import QUESTION_START, Understanding
 from tools.base import ToolContext, ToolResult
 from tools.registry import Confirmed, ProposalGone, ProposalNotFound
 
+STATUS_WORDS = {"pending": "pending", "processing": "processing", "shipped": "shipped",
+                "delivered": "delivered", "cancelled": "cancelled", "canceled": "cancelled"}
+THE_STATUS_ONE = re.compile(r"(?i)^\W*(?:it'?s |i mean |yes,? )?the (pending|processing|shipped|"
+                            r"delivered|cancell?ed) (?:one|order|mug|item)?")
+NO_PREFIX = re.compile(r"(?i)^\s*(?:(?:wait|hold on|hang on|actually|hmm+|oh|sorry|erm|um|ok|okay)"
+                       r"[,.!\s]+)*(?:no+|nope|nah)\b[,.!\s-]*(?:(?:wait|actually|sorry)\b"
+                       r"[,.!\s-]*)*")
 OTHER_ONE = re.compile(r"(?i)\bthe other (?:one|order)\b|\bnot (?:that|this) one\b")
 
 
@@ -46,7 +53,8 @@ def _the_other_fitting(snapshot: dict, orders: list) -> str | None:
 
 
 def _same_order_named(text: str, snapshot: dict, orders: list) -> bool:
-    """The message only says which order — the one already on offer."""
+    """The message only says which order — the one already on offer ("the desk lamp", "the
+    pending one")."""
     from agents.requests import CUES
 
     if text.rstrip().endswith("?") or len(text.split()) > 10:
@@ -56,7 +64,27 @@ def _same_order_named(text: str, snapshot: dict, orders: list) -> bool:
     found = link(text, orders)
     if found.order_ids:
         return found.order_ids == [snapshot["order_id"]]
-    return bool(re.search(r"(?i)\bthe (?:one|order)\b", text)) and not found.unknown_id
+    if found.unknown_id:
+        return False
+    if re.search(r"(?i)\bthe (?:one|order)\b", text):
+        return True
+    said = THE_STATUS_ONE.search(text)
+    offered = next((o for o in orders if o.id == snapshot["order_id"]), None)
+    return bool(said and offered and STATUS_WORDS[said.group(1).lower()] == offered.status)
+
+
+def _new_request_after_no(text: str, snapshot: dict, orders: list) -> bool:
+    """"No wait, the socks - cancel those instead": the no drops the offer, and what follows
+    it is a request of its own (another action, or another order named), not a refusal."""
+    from agents.requests import CUES
+
+    rest = NO_PREFIX.sub("", text, count=1)
+    if len(re.findall(r"[a-z]+", rest.lower())) < 2:
+        return False
+    if {i for i, p in CUES if p.search(rest)} - {offer_intent(snapshot), "status"}:
+        return True
+    found = link(rest, orders)
+    return any(oid != snapshot["order_id"] for oid in found.order_ids)
 
 
 def _side_question(u: Understanding, snapshot: dict, orders: list) -> bool:
@@ -98,6 +126,11 @@ class OfferTurns:
             other = _the_other_fitting(snapshot, orders)  # "no, the other one"
         if answer in ("no", "other") and other:
             return self._switch_order(snapshot, other, ctx)  # "no wait, the mouse"
+        if answer == "no" and _new_request_after_no(u.text, snapshot, orders):
+            # "no wait, cancel the socks instead": dropped, and what follows the no is read as
+            # a message of its own.
+            answer = "other"
+            turn.state["read_instead"] = NO_PREFIX.sub("", u.text, count=1)
         if answer == "other" and _same_order_named(u.text, snapshot, orders):
             answer = "unclear"  # "the desk lamp", "the one that hasn't shipped": yes, that one
         if answer in ("other", "unclear") and DEFER.search(u.text):

@@ -1,0 +1,103 @@
+"""Replies to a proposal that the black-box pass found misread (SPEC R11): slang yeses, a no
+that carries a new request, and the offered order named again by its status.
+
+Each test failed before its fix: "ye" dropped the offer, "no wait, the socks - cancel those
+instead" only said nothing had changed, "the pending one" about the order already on offer
+got "I'm not sure I can help".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.confirmation import answer_to_offer
+from tests.agents.offline_shop import build_shop, order_row, refund_rows
+from tests.conftest import order, users
+
+
+def _item(name: str, price: float) -> list[dict]:
+    return [{"sku": name[:3].upper(), "name": name, "qty": 1, "price": price}]
+
+
+SHOP = {
+    "users": users(1, 2),
+    "orders": [
+        order("5101", 1, "delivered", 30.00, delivered_days_ago=5,
+              items=_item("Running shorts", 30.00)),
+        order("5102", 1, "shipped", 120.00, ordered_days_ago=3, items=_item("Running shoes", 120.00)),
+        order("5103", 1, "pending", 12.00, ordered_days_ago=1, items=_item("Running socks", 12.00)),
+        order("5201", 2, "delivered", 14.00, delivered_days_ago=6, items=_item("Coffee mug", 14.00)),
+        order("5202", 2, "pending", 12.00, ordered_days_ago=1, items=_item("Coffee mug", 12.00)),
+        order("5203", 2, "processing", 40.00, ordered_days_ago=2, items=_item("Teapot", 40.00)),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    services = build_shop(tmp_path_factory, "offer-replies", SHOP)
+    yield services
+    services.close()
+
+
+def chat(shop, user_id, *messages):
+    replies, conversation = [], None
+    for text in messages:
+        reply = shop.agent.resolve(user_id, text, conversation)
+        conversation = reply["conversation_id"]
+        replies.append(reply)
+    return replies
+
+
+@pytest.mark.parametrize("text", ["ye", "yeh", "yh", "yah", "aye", "yass", "ye go on then",
+                                  "aye, go ahead"])
+def test_slang_yeses_confirm(text):
+    assert answer_to_offer(text, "5101") == "yes"
+
+
+@pytest.mark.parametrize("text", ["yet?", "yellow one", "ye but only $5", "aye but the other one"])
+def test_words_that_only_start_like_a_yes_do_not_confirm(text):
+    assert answer_to_offer(text, "5101") != "yes"
+
+
+@pytest.mark.parametrize("no_then", ["no wait, the socks - cancel those instead",
+                                     "nah cancel the socks instead",
+                                     "no, actually cancel my running socks"])
+def test_a_no_followed_by_a_new_request_offers_that_request(shop, no_then):
+    offer, switched, done = chat(shop, 1, "refund the running shorts pls", no_then, "yes")
+    assert (offer["proposal"]["action"], offer["order_id"]) == ("issue_refund", "5101")
+    assert switched["action"] == "cancel_order" and switched["order_id"] == "5103"
+    assert switched["action_result"]["status"] == "needs_confirmation"
+    assert switched["proposal"]["amount"] == 12.00
+    assert done["action_result"]["status"] == "success"
+    assert order_row(shop, "5103")["status"] == "cancelled"
+    assert refund_rows(shop, order_id="5101") == []  # the shorts were never refunded
+    # Put the socks back for the next parametrised run.
+    from db.engine import transaction
+    from db.models import Order, Refund
+    with transaction(shop.session_factory) as s:
+        s.query(Refund).filter(Refund.order_id == "5103").delete()
+        s.get(Order, "5103").status = "pending"
+
+
+def test_a_plain_no_still_only_declines(shop):
+    offer, no = chat(shop, 1, "refund the running shorts pls", "no wait, leave it")
+    assert offer["proposal"] is not None
+    assert no["action"] == "none" and no["proposal"] is None
+    assert refund_rows(shop, order_id="5101") == []
+
+
+def test_the_offered_order_named_by_its_status_is_offered_again(shop):
+    offer, again, done = chat(shop, 2, "cancel my coffee mug", "the pending one", "yes")
+    assert (offer["proposal"]["action"], offer["order_id"]) == ("cancel_order", "5202")
+    assert again["action_result"]["status"] == "needs_confirmation"
+    assert again["order_id"] == "5202" and again["proposal"]["amount"] == 12.00
+    assert done["action_result"]["status"] == "success"
+    assert order_row(shop, "5202")["status"] == "cancelled"
+
+
+def test_another_status_than_the_offered_order_is_not_a_yes(shop):
+    offer, other = chat(shop, 2, "cancel the teapot", "the delivered one")
+    assert offer["order_id"] == "5203"
+    assert other["action_result"]["status"] != "success"
+    assert order_row(shop, "5203")["status"] == "processing"
