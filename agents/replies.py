@@ -36,6 +36,51 @@ def excerpt(text: str, limit: int = 600) -> str:
     return cut + "."
 
 
+# "is it too late to cancel…?", "have I missed the return window?": asked the other way
+# round, so the facts' yes (it can still be done) is the answer "no".
+TOO_LATE = re.compile(
+    r"(?i)\b(?:(?:is|am|are|was) (?:it|i|we)(?: already| now)? too late|too late (?:for|to)\b|"
+    r"(?:have|did|has) (?:i|we)(?: already)? miss(?:ed)?\b|(?:is|has) (?:the|my) (?:\w+ ){0,2}"
+    r"(?:window|deadline|period|time) (?:already )?(?:closed|over|expired|passed|gone|ended|"
+    r"run out)|(?:is|am|are) (?:it|i|we|this|that) (?:already )?(?:past|outside|out of) (?:the )?"
+    r"(?:\w+ ){0,2}(?:window|deadline|period|time))")
+# "could I return the shoes if they don't fit when they arrive?": about later, after delivery.
+LATER = re.compile(
+    r"(?i)\b(?:if|once|in case|what if|hypothetically|suppos(?:e|ing))\b|\b(?:when|after) "
+    r"(?:it|they|the|my|this|that|these|those|i get)\b[^?.!]{0,40}?\b(?:arriv|come|get here|"
+    r"deliver|turn up|show up|fit|work|get (?:it|them))")
+WHAT_IF_WRONG = {"refund": "return it for a full refund", "replacement": "get a free replacement "
+                 "if it arrives damaged, defective or wrong"}
+
+
+def fact_answer(text: str, reason: str, result: ToolResult) -> str:
+    """A question about an action answered with the order's facts, opening with the yes or
+    no that answers the question as it was asked."""
+    details = result.details
+    offer = {"refund": " Would you like me to refund it?",
+             "cancel": " Would you like me to cancel it?",
+             "replacement": " If so, tell me what's wrong with it and I'll set it up."
+             }.get(details.get("purpose"), "")
+    lower = f"{reason[:1].lower()}{reason[1:]}"
+    if TOO_LATE.search(text):
+        if details.get("eligible"):
+            rest = re.sub(r"^yes\s*[—-]\s*", "", lower)
+            return f"No, it's not too late — {rest}{offer}"
+        return f"Yes, I'm afraid so — {lower}"
+    if not details.get("eligible"):
+        if details.get("once_delivered") and LATER.search(text) \
+                and details.get("purpose") in WHAT_IF_WRONG:
+            days = details.get("window_days")
+            amount = (f" of ${details['amount']:,.2f} to your original payment method"
+                      if details.get("purpose") == "refund" and details.get("amount") else "")
+            what = WHAT_IF_WRONG[details["purpose"]]
+            return (f"Yes — once it's delivered, you'll have {days} days from the delivery date "
+                    f"to {what}{amount}. Right now order #{result.order_id} is "
+                    f"{details.get('order_status')}, so nothing can be done yet.")
+        return f"No — {lower}"
+    return f"{reason}{offer}"
+
+
 def _choices(result: ToolResult) -> str:
     choices = result.details.get("choices") or []
     if not choices:
@@ -64,13 +109,7 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
                 or result.details.get("explained")):
             return reason
         if result.details.get("answer"):  # a question about an action, with this order's facts
-            offer = {"refund": " Would you like me to refund it?",
-                     "cancel": " Would you like me to cancel it?",
-                     "replacement": " If so, tell me what's wrong with it and I'll set it up."
-                     }.get(result.details.get("purpose"), "")
-            if not result.details.get("eligible"):
-                return f"No — {reason[:1].lower()}{reason[1:]}"
-            return f"{reason}{offer}"
+            return fact_answer(u.text, reason, result)
         if result.details.get("declined") and result.order_id:
             return f"{reason} Is there anything else I can help with?"
         if u.negative or result.details.get("declined"):

@@ -19,7 +19,8 @@ from agents.understanding import HEDGE, INFO_QUESTION, NEGATION, NOT_A_REQUEST
 
 CUES: tuple[tuple[str, re.Pattern], ...] = (
     ("refund", re.compile(r"(?i)\b(?:refund\w*|money back|reimburs\w*|return(?:ing|ed)?\b|"
-                          r"send (?:it|them|\w+) back|give (?:it |them )?back)")),
+                          r"send (?:it|them|em|(?:the |my |this |that |these |those )?[\w-]+(?: [\w-]+)?) back\b|"
+                          r"send back\b|give (?:it |them )?back)")),
     ("cancel", re.compile(r"(?i)\bcancel\w*")),
     ("replacement", re.compile(r"(?i)\b(?:replac\w*|exchange\w*|swap\b|send (?:me )?(?:a )?"
                                r"(?:new|another))")),

@@ -27,6 +27,18 @@ HEAR_BACK = re.compile(r"(?i)\b(?:how long (?:until|till|before) (?:someone|some
                        r"answer)|hear back|get back to me|any news on my case|still waiting (?:for|"
                        r"on) (?:a|the|your) (?:reply|answer|person|team))\b")
 
+# "what orders do I have?", "show me my orders", "list all my orders": the customer's own
+# orders with their status (R5), nothing more.
+MY_ORDERS = re.compile(
+    r"(?i)^\W*(?:(?:hi|hello|hey|ok|okay|so|please|pls|can you|could you|would you|can i|could "
+    r"i|i'?d like to|i want to|i wanna|let me)\W+)*(?:(?:what|which) (?:orders?|purchases) (?:do i "
+    r"have|have i (?:got|placed|made)|did i (?:place|make)|are (?:on|in|under) my account|i have)"
+    r"|(?:show|list|see|view|give|tell|check)(?: me)?(?: (?:all|a list))?(?: of)? my (?:orders?|"
+    r"order history|purchases)|(?:all )?my orders(?: please)?|(?:my )?order history|what (?:have|"
+    r"did) i (?:order(?:ed)?|buy|bought))\b[^?.!]{0,20}[?.!]*\s*$")
+ACTION_MENTION = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|"
+                            r"send \w+ back|broken|damaged|wrong)\w*|\d{3,}")
+
 
 def _purpose(text: str) -> str:
     low = text.lower()
@@ -60,6 +72,25 @@ def eligible_orders(orders: list, purpose: str, settings, turn) -> str:
             "I'll check it for you.")
 
 
+def order_list(orders: list) -> str:
+    """The customer's orders, newest first, each with its status and the date that goes with
+    it."""
+    if not orders:
+        return ("I can't see any orders on your account. If you ordered with another email "
+                "address, sign in with that one.")
+    lines = []
+    for o in orders[:10]:
+        when = (f"delivered {o.delivered_at:%-d %b}" if o.status == "delivered" and o.delivered_at
+                else f"shipped {o.shipped_at:%-d %b}, on its way" if o.status == "shipped"
+                and o.shipped_at else o.status)
+        extra = " (refunded)" if o.refund is not None and o.status != "cancelled" else ""
+        lines.append(f"#{o.id} ({o.label}, {fmt(o.total_cents)}) — {when}{extra}")
+    more = f" … and {len(orders) - 10} more." if len(orders) > 10 else ""
+    return (f"You have {len(orders)} order{'s' if len(orders) != 1 else ''}: "
+            + "; ".join(lines) + f".{more} Tell me which one you'd like to know more about or "
+            "do something with — the number, the item, or “the first one”.")
+
+
 class SimpleAnswers:
     """Mixed into SupportAgent (which provides settings, session_factory, ...)."""
 
@@ -85,6 +116,9 @@ class SimpleAnswers:
             purpose = _purpose(which.group(0))
             return answer(eligible_orders(list(shop.values()), purpose, self.settings, turn),
                           purpose)
+        if MY_ORDERS.match(u.text) and not ACTION_MENTION.search(u.text) and not u.wants_human:
+            return answer(order_list(list(shop.values())), "status",
+                          choice_ids=[oid for oid in shop][:10])
         if HEAR_BACK.search(u.text) and not u.wants_human:
             case = records.open_case_of(self.session_factory, turn.user_id, turn.ticket_id)
             if case is None:

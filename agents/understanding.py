@@ -23,7 +23,13 @@ REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|cash back|reimburs\w*|
                           r"(?:want|like|need|wanna) to (?:send (?:it|them|this|these|the \w+|my \w+) "
                           r"back|give (?:it|them|this|these|the \w+(?: \w+)?|my \w+(?: \w+)?) back|"
                           r"return (?:it|them|this|these|the|my|something|an? \w+))|send (?:it|them) back|"
-                          r"give (?:it |them )?back)\b")
+                          r"give (?:it |them )?back|send back\b(?! (?:a|an|another|the right|the "
+                          r"correct) ))\b"
+                          # "I only want $9 back", "give me $4.50 back", "10 dollars back":
+                          # money asked for, part of it or not (R2 makes it the whole order).
+                          r"|(?:[$€£]\s?\d[\d,]*(?:\.\d{1,2})?|\b\d[\d,]*(?:\.\d{1,2})?\s?(?:dollars?|"
+                          r"bucks|euros?|pounds?|quid)|\bhalf|\bsome money|\bpart of (?:it|the money))"
+                          r" back\b")
 REPLACE_WORDS = re.compile(r"(?i)\b(?:replac\w*|new one|another one|exchange|swap|"
                            r"send (?:me )?(?:a )?(?:new|another|correct|right)|re-?send|"
                            r"right (?:one|size|item)|correct (?:one|size|item))\b")
@@ -75,6 +81,33 @@ CAPABILITY = re.compile(r"(?i)\b(?:what (?:can|do) you (?:do|help with)|what do 
                         r"what can i ask)\b")
 
 
+# Calling the shop thieves ("this is theft", "you're stealing my money") and demanding at once
+# ("a manager NOW", "right now"): signs of a very frustrated customer that the mood score
+# (agents.entities) does not count; with its other signs they make R6's "very frustrated".
+ACCUSATION = re.compile(
+    r"(?i)\b(?:(?:this|that|it)(?:'s| is| was) (?:(?:just|basically|literally|pure|plain|"
+    r"outright|daylight|nothing but|a) )*(?:theft|robbery|stealing|fraud|extortion|"
+    r"a (?:rip-?off|con|scam))|(?:you(?:'re| are)?|you guys|you people|your (?:company|shop|"
+    r"store|lot)|u r|ur)\s+(?:\w+ )?(?:steal\w*|stole|robb\w*|rob|ripp\w* (?:me|us|people) off|"
+    r"scamm\w*|thie(?:f|ves)|crooks|criminals|frauds?)|kept my money|stole my money)\b")
+DEMAND_NOW = re.compile(r"\b(?:NOW|ASAP|IMMEDIATELY|RIGHT AWAY)\b|(?i:\bright now\b|"
+                        r"\bimmediately\b|\bthis instant\b)")
+
+
+def mood_of(text: str) -> Frustration:
+    mood = entities.frustration(text)
+    signals, score = list(mood.signals), mood.score
+    if ACCUSATION.search(text):
+        signals.append("accuses us of theft")
+        score += 1.0
+    if DEMAND_NOW.search(text) and (mood.frustrated or score > mood.score):
+        signals.append("demands it now")
+        score += 0.5
+    if score == mood.score:
+        return mood
+    return Frustration(round(score, 2), tuple(signals))
+
+
 NO_PERSON_WANTED = re.compile(r"(?i)\b(?:no need|don'?t need|do not need|don'?t want|without)\b"
                               r"[^.?!]{0,25}\b(?:person|human|agent|someone|manager|people)\b")
 
@@ -110,6 +143,21 @@ INFO_QUESTION = re.compile(
     r"can i still|could i still|am i still|is it (?:too late|still possible)|until when|by when|"
     r"how much (?:would|will|do)|what happens if|is \d+|is (?:the|my) \w+(?: \w+)? (?:still )?"
     r"(?:refundable|returnable|cancell?able|replaceable))\b")
+# "how much would I get back for the knives?", "if I send the radio back, how much money do I
+# get?", "how much would the refund be?": a question about a refund's amount, whatever the
+# item is called (the classifier alone reads some item words as a policy question).
+HOW_MUCH_BACK = re.compile(
+    r"(?i)\bhow much\b(?: money| cash)?[^.?!]{0,30}?\b(?:(?:would|will|do|does|can|could|"
+    r"should|shall) (?:i|we|you) (?:get|receive|be (?:refunded|paid|given|reimbursed)|"
+    r"have refunded)(?! charged| billed)|(?:would|will|is|does) (?:the|my|a|that) refund|"
+    r"(?:would|will) (?:i|we) be (?:refunded|reimbursed|paid back)|(?:would|will|do|does) "
+    r"(?:it|that|this) refund)\b")
+# "can I send it back?", "could we return the shoes?": may I? — a question about a return
+# (a refund, R2), answered with the order's facts. "could I return it for my money back?" asks
+# for the money in the same breath, so it stays a request.
+MAY_I_RETURN = re.compile(
+    r"(?i)\b(?:can|could|may) (?:i|we) (?:still |just |please )?(?:send (?:it|them|em|this|"
+    r"that|these|those|\w+(?: \w+)?) back|return (?:it|them|em|this|that|these|those|the|my)\b)")
 # "is 30202 refundable", "still returnable?": asking about an action, not for it.
 ABLE = re.compile(r"(?i)\b(?:refundable|returnable|cancell?able|replaceable|eligible)\b")
 # "help", "help me", "I need help": what the assistant can do, not a courtesy.
@@ -250,11 +298,18 @@ def asks_for(pattern: re.Pattern, text: str) -> bool:
                for m in pattern.finditer(text))
 
 
+def _returns_only(match: re.Match, text: str) -> bool:
+    """"can I send it back?" names the return and nothing more: no money asked for besides
+    ("could I return the blender for my money back?" is a polite request)."""
+    rest = text[:match.start()] + " " + text[match.end():]
+    return not REFUND_WORDS.search(rest)
+
+
 def refine(text: str, probs: dict[str, float]) -> Understanding:
     intent = max(probs, key=probs.get)
     confidence = probs[intent]
     signals: list[str] = []
-    mood = entities.frustration(text)
+    mood = mood_of(text)
     human = entities.wants_human(text)
 
     refund_words, replace_words = asks_for(REFUND_WORDS, text), asks_for(REPLACE_WORDS, text)
@@ -285,6 +340,18 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
             and not (refund_words or replace_words or cancel_words):
         intent, confidence = "status", max(probs.get("status", 0), 0.8)
         signals.append("asks where it is")
+    money_question = bool(HOW_MUCH_BACK.search(text)) and not human and not replace_words
+    if money_question:
+        intent = "cancel" if cancel_words and not refund_words else "refund"
+        confidence = max(probs.get(intent, 0), 0.75)
+        signals.append("asks how much")
+    may_i_return = (not money_question and intent in ("refund", "replacement")
+                    and not replace_words and not cancel_words and asks_question and not clear
+                    and any(_returns_only(m, text) for m in MAY_I_RETURN.finditer(text)))
+    if may_i_return:
+        # A return is a refund (R2), never a replacement (R4: damaged, defective, wrong).
+        intent, confidence = "refund", max(probs.get("refund", 0), 0.75)
+        signals.append("asks about a return")
 
     order_id = entities.extract_order_id(text) or lone_order_id(text)
     polite = POLITE_ACTION.match(text)
@@ -318,7 +385,13 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
         intent, confidence = "other", max(probs.get("other", 0), 0.9)
         signals.append("courtesy only")
 
-    if intent in ACTION_INTENTS and HEDGE.search(text) and not clear:
+    if intent in ACTION_INTENTS and (money_question or may_i_return) and not clear \
+            and not GO_AHEAD.search(text):
+        # "If I send it back, how much do I get?": a question, if a hypothetical one — it is
+        # answered with the order's facts, never acted on.
+        confidence *= 0.55
+        signals.append("asked as a question")
+    elif intent in ACTION_INTENTS and HEDGE.search(text) and not clear:
         confidence *= 0.55
         signals.append("hedged")
     elif intent in ACTION_INTENTS and ABLE.search(text) and not clear \

@@ -36,11 +36,23 @@ def _day(moment) -> str:
     return f"{moment:%-d %b %Y}"
 
 
+NOT_YET_DELIVERED = ("pending", "processing", "shipped")
+
+
+def _once_delivered(order: Order, details: dict, window_days: int) -> None:
+    """Not yet, only because it hasn't arrived: once it is delivered the window opens. A
+    question about later ("could I return it if it doesn't fit when it arrives?") is a yes."""
+    if order.status in NOT_YET_DELIVERED and not order.replacement_for:
+        details["once_delivered"] = True
+        details["window_days"] = window_days
+
+
 def _refund(session: Session, ctx: ToolContext, order: Order) -> ToolResult:
     verdict = guard.refund_eligibility(session, order, ctx.now, ctx.settings)
     details = {"eligible": verdict.ok, "purpose": "refund", "order_status": order.status,
                "amount": to_dollars(order.total_cents)}
     if not verdict.ok:
+        _once_delivered(order, details, ctx.settings.refund_window_days)
         return ToolResult("success", verdict.reason, details, order_id=order.id)
     delivered = guard.delivered_on(order)
     deadline = delivered + timedelta(days=ctx.settings.refund_window_days)
@@ -77,6 +89,7 @@ def _replacement(session: Session, ctx: ToolContext, order: Order) -> ToolResult
     verdict = guard.replacement_eligibility(session, order, None, ctx.now, ctx.settings)
     details = {"eligible": verdict.ok, "purpose": "replacement", "order_status": order.status}
     if not verdict.ok:
+        _once_delivered(order, details, ctx.settings.replacement_window_days)
         return ToolResult("success", verdict.reason, details, order_id=order.id)
     delivered = guard.delivered_on(order)
     deadline = delivered + timedelta(days=ctx.settings.replacement_window_days)
