@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_timeout: float = Field(default=10.0, gt=0)   # wait this long for a free connection
     db_connect_timeout: float = Field(default=5.0, gt=0)  # give up on an unreachable server
+    # SQLite only: `normal` (WAL synced at checkpoints; a commit survives a crash of the
+    # process, a power cut may undo the last ones) or `full` (fsync every commit). db/engine.py.
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
 
     # Business rules (SPEC R2-R10).
     refund_window_days: int = Field(default=30, ge=0)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.errors import NotFound
 from audit.redact import redact
 from db import ticket_lifecycle
-from db.engine import transaction
+from db.engine import reading, transaction
 from db.models import (
     Conversation,
     EscalationCase,
@@ -47,7 +47,7 @@ class Turn:
 def user_exists(factory: sessionmaker[Session], user_id: int) -> bool:
     if not 0 < user_id < 2**31:  # outside the id column's range: cannot exist
         return False
-    with transaction(factory) as s:
+    with reading(factory) as s:
         return s.get(User, user_id) is not None
 
 
@@ -154,7 +154,7 @@ def finish_turn(factory: sessionmaker[Session], turn: Turn, response: dict, stat
 def person_on_ticket(factory: sessionmaker[Session], ticket_id: int) -> dict | None:
     """The staff member who owns this ticket's case (R12: the assistant stays silent), if any:
     their first name and when the customer was promised a first answer."""
-    with transaction(factory) as s:
+    with reading(factory) as s:
         case = s.scalars(select(EscalationCase).where(
             EscalationCase.ticket_id == ticket_id, EscalationCase.status == "with_agent")
             .order_by(EscalationCase.id.desc()).limit(1)).first()
@@ -169,7 +169,7 @@ def person_on_ticket(factory: sessionmaker[Session], ticket_id: int) -> dict | N
 def open_case_of(factory: sessionmaker[Session], user_id: int, ticket_id: int | None
                  ) -> dict | None:
     """The customer's open case (this ticket's first, else the latest)."""
-    with transaction(factory) as s:
+    with reading(factory) as s:
         cases = list(s.scalars(select(EscalationCase).where(
             EscalationCase.user_id == user_id,
             EscalationCase.status.in_(("open", "with_agent"))).order_by(EscalationCase.id.desc())))
@@ -182,13 +182,13 @@ def open_case_of(factory: sessionmaker[Session], user_id: int, ticket_id: int | 
 
 def stored_response(factory: sessionmaker[Session], proposal_id: str) -> dict | None:
     """The reply sent when a proposal was confirmed (a repeat confirmation returns it)."""
-    with transaction(factory) as s:
+    with reading(factory) as s:
         p = s.get(Proposal, proposal_id)
         return dict(p.response) if p is not None and p.response else None
 
 
 def ticket_actions(factory: sessionmaker[Session], ticket_id: int) -> list[dict]:
-    with transaction(factory) as s:
+    with reading(factory) as s:
         return [{"intent": a.intent, "action": a.action, "order_id": a.order_id,
                  "status": a.status, "request": a.request_text, "result": a.result,
                  "response": a.response, "proposal_id": a.proposal_id,
@@ -198,7 +198,7 @@ def ticket_actions(factory: sessionmaker[Session], ticket_id: int) -> list[dict]
 
 
 def conversation_view(factory: sessionmaker[Session], conversation_id: str) -> dict | None:
-    with transaction(factory) as s:
+    with reading(factory) as s:
         conversation = s.get(Conversation, conversation_id)
         if conversation is None:
             return None

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from db.engine import transaction
+from db.engine import reading
 from db.models import Order, Refund, Replacement
 
 
@@ -50,7 +50,7 @@ class OrderFact:
 
 def customer_orders(factory: sessionmaker[Session], user_id: int) -> list[OrderFact]:
     """Newest first (the order customers think of them in)."""
-    with transaction(factory) as s:
+    with reading(factory) as s:
         orders = list(s.scalars(select(Order).where(Order.user_id == user_id)
                                 .options(selectinload(Order.items))
                                 .order_by(Order.ordered_at.desc(), Order.id.desc())))

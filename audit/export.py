@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.chain import CHAIN_FIELDS, line_of
-from db.engine import transaction
+from db.engine import reading
 from db.models import AuditRecord
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class JsonlExporter:
             last = self.bookmark(fd, size)
         written = 0
         while True:
-            with transaction(self.factory) as session:
+            with reading(self.factory) as session:
                 rows = list(session.scalars(select(AuditRecord).where(AuditRecord.seq > last)
                                             .order_by(AuditRecord.seq).limit(BATCH)))
                 lines = []
@@ -143,7 +143,7 @@ class JsonlExporter:
 
     def _match(self, candidates: list[tuple[int, str]]) -> int | None:
         """The first candidate (newest first) that the database holds with that hash."""
-        with transaction(self.factory) as session:
+        with reading(self.factory) as session:
             stored = dict(session.execute(
                 select(AuditRecord.seq, AuditRecord.hash)
                 .where(AuditRecord.seq.in_({seq for seq, _ in candidates}))).all())

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.audit_log import AuditLog
 from audit.trail import AuditTrail
-from db.engine import transaction
+from db.engine import reading, transaction
 from db.models import Proposal, utcnow
 from db.money import fmt
 from tools import (
@@ -222,7 +222,7 @@ class ToolRunner:
 
     def proposal(self, proposal_id: str, user_id: int) -> dict:
         """A proposal as the agent needs it (raises ProposalNotFound, R1)."""
-        with transaction(self.session_factory) as session:
+        with reading(self.session_factory) as session:
             p = session.get(Proposal, proposal_id) if proposal_id else None
             if p is None or p.user_id != user_id:
                 raise ProposalNotFound(proposal_id)
@@ -251,7 +251,7 @@ class ToolRunner:
         every proposal created, confirmed, dropped or expired has its record). Runs at the
         start of each of their messages, so no offer stays 'proposed' past its time."""
         now = utcnow()
-        with transaction(self.session_factory) as session:
+        with reading(self.session_factory) as session:
             due = list(session.scalars(select(Proposal.id).where(
                 Proposal.user_id == ctx.user_id, Proposal.state == "proposed",
                 Proposal.expires_at <= now)))
