@@ -81,8 +81,8 @@ CAPABILITY = re.compile(r"(?i)\b(?:what (?:can|do) you (?:do|help with)|what do 
                         r"what can i ask)\b")
 
 
-# Calling the shop thieves ("this is theft", "you're stealing my money") and demanding at once
-# ("a manager NOW", "right now"): signs of a very frustrated customer that the mood score
+# Calling the shop thieves ("this is theft", "you're stealing my money") and demanding a person
+# at once ("a manager NOW", "right now"): signs of a very frustrated customer that the mood score
 # (agents.entities) does not count; with its other signs they make R6's "very frustrated".
 ACCUSATION = re.compile(
     r"(?i)\b(?:(?:this|that|it)(?:'s| is| was) (?:(?:just|basically|literally|pure|plain|"
@@ -100,7 +100,10 @@ def mood_of(text: str) -> Frustration:
     if ACCUSATION.search(text):
         signals.append("accuses us of theft")
         score += 1.0
-    if DEMAND_NOW.search(text) and (mood.frustrated or score > mood.score):
+    if DEMAND_NOW.search(text) and (score > mood.score or (
+            mood.frustrated and entities.wants_human(text))):
+        # "a manager NOW": only with an accusation or a person demanded — "CANCEL IT RIGHT
+        # NOW!!" is an urgent request, handled as one.
         signals.append("demands it now")
         score += 0.5
     if score == mood.score:
