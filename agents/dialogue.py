@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from agents.order_linking import FOCUS_REF, Link, link
 from agents.requests import CUES, Request, split
+from agents.several_requests import request_sentences
 from agents.shop_view import OrderFact
 from agents.understanding import ACTION_INTENTS, HEDGE, INFO_QUESTION, WHERE_IS, Understanding
 
@@ -54,6 +55,13 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
     the separate requests when it holds several."""
     found = link(u.text, orders, dialogue.listed, dialogue.focus, hint=u.order_id)
     requests = [] if pending else split(u.text, orders, dialogue.listed, dialogue.focus)
+    asked = None if pending else request_sentences(u.text, orders, dialogue.listed,
+                                                   dialogue.focus)
+    if asked and (len(asked) > 1 or asked[0].intent == u.intent):
+        # A long message: the sentences that ask say which orders it is about, not every
+        # item the story names ("the glasses are fine … refund the radio").
+        found = asked[0].link
+        requests = asked if len(asked) > 1 else []
     if (pending and pending.get("awaiting") == "order" and BOTH.search(u.text)
             and len(dialogue.listed) > 1):
         # "both of them please" after "which one?": one request per listed order.

@@ -10,6 +10,7 @@ a year, a phone number or a count of days.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from audit.redact import is_bare_phone
@@ -66,7 +67,12 @@ REASONS: dict[str, tuple[str, ...]] = {
         r"\bdead (?:\w+ )?(?:key|keys|button|buttons|spacebar|space bar|pixels?|zone|battery)\b",
         r"\bsticky\b", r"\blaggy\b", r"\blags?\b", r"keeps? cutting out", r"cuts? out\b",
         r"overheat\w*", r"won'?t (?:connect|pair|sync)",
-        r"(?:key|keys|button|buttons) (?:is |are )?(?:stuck|sticking)"),
+        r"(?:key|keys|button|buttons) (?:is |are )?(?:stuck|sticking)",
+        # "it only makes a hissing noise", "no sound at all", "send me a new radio that works"
+        r"makes? (?:a |an )?(?:\w+ )?(?:hissing|buzzing|crackling|clicking|grinding|rattling|"
+        r"whining|screeching|strange|weird|funny|odd|horrible|awful) (?:noise|sound)",
+        r"\bno sound\b", r"\bcrackl(?:es|ing)\b", r"\bhiss(?:es|ing)\b",
+        r"(?:new|another|replacement) (?:\w+ ){0,2}that (?:actually |properly )?works\b"),
     "late": (
         r"\blate\b", r"took (?:forever|too long|ages)", r"too late", r"still (?:not|hasn'?t) "
         r"(?:here|arrived|come|shown)", r"never (?:arrived|came|showed)", r"delayed", r"overdue",
@@ -138,15 +144,43 @@ class Frustration:
 
 
 LETTERED_ID = re.compile(r"(?<![\w\-])([A-Z]{1,4}-\d{1,12}(?:-[A-Za-z0-9]{1,8})?)(?![\w\-])")
+# "ORD-37104", "NO-37104": the letters say "order", the number is the order.
+ORDER_WORD_PREFIX = re.compile(r"(?i)^(?:ord|order|no|nr|num|ref|id)-(?=\d)")
+# "37 101", "37,402", "37-103", "1.042": one number written in groups of three (the first
+# of one or two digits: "101,102" is two ids).
+GROUPED = re.compile(r"\d{1,2}(?:[ \u00a0\u202f,.\-]\d{3})+(?![\w\-])")
+
+
+def ascii_digits(text: str) -> str:
+    """Arabic-Indic, full-width and other Unicode digits become 0-9."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c
+                   for c in unicodedata.normalize("NFKC", text))
+
+
+def _order_matches(text: str):
+    """Every number introduced as an order, in pattern order, as the plain id."""
+    for pattern in (KEYED_ORDER, HASH_ORDER, LETTERED_ID):
+        for match in pattern.finditer(text):
+            value, end = match.group(1), match.end()
+            if pattern is LETTERED_ID:
+                value = ORDER_WORD_PREFIX.sub("", value)
+            if re.fullmatch(r"\d{1,2}(?:-\d{3})?", value):
+                # "no. 37 101", "#37-103", "37,402": the id goes on in groups of three.
+                grouped = GROUPED.match(text, match.start(1))
+                if grouped:
+                    value, end = re.sub(r"\D", "", grouped.group()), grouped.end()
+            # "my order 2 days ago", "order 3 items": a count, not an order number
+            if NOT_AN_ORDER_AFTER.match(text[end:end + 30]):
+                continue
+            yield value
 
 
 def extract_order_id(text: str) -> str | None:
-    for pattern in (KEYED_ORDER, HASH_ORDER, LETTERED_ID):
-        for match in pattern.finditer(text):
-            # "my order 2 days ago", "order 3 items": a count, not an order number
-            if NOT_AN_ORDER_AFTER.match(text[match.end():match.end() + 30]):
-                continue
-            return match.group(1)
+    text = ascii_digits(text)
+    for value in _order_matches(text):
+        return value
     phone_spans = [m.span() for m in DIGIT_GROUPS.finditer(text)
                    if len(re.sub(r"\D", "", m.group())) >= 7]
     for match in BARE_NUMBER.finditer(text):
@@ -177,11 +211,9 @@ def extract_order_ids(text: str) -> list[str]:
     """Every order number introduced as one ("order 1001 and order 1002", "#1001, #1002"), in
     order and without repeats."""
     found: list[str] = []
-    for pattern in (KEYED_ORDER, HASH_ORDER, LETTERED_ID):
-        for match in pattern.finditer(text):
-            if not NOT_AN_ORDER_AFTER.match(text[match.end():match.end() + 30]) \
-                    and match.group(1) not in found:
-                found.append(match.group(1))
+    for value in _order_matches(ascii_digits(text)):
+        if value not in found:
+            found.append(value)
     return found
 
 

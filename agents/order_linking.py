@@ -12,13 +12,12 @@ answers "not found" exactly as for a missing order (R1).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from agents.entities import extract_order_id, extract_order_ids
+from agents.entities import ascii_digits, extract_order_id, extract_order_ids, extract_reason
 from agents.shop_view import OrderFact
 
 STOP = frozenset("""the a an my your our of for and with in on to piece pieces
@@ -31,8 +30,14 @@ ORDINAL_REF = re.compile(r"(?i)\b(first|1st|second|2nd|third|3rd|fourth|4th|fift
 NUMBERED_REF = re.compile(r"(?i)\b(?:number|no\.?|option|#)\s*([1-5])\b(?!\d)")
 STATUS_REF = re.compile(r"(?i)\b(pending|processing|shipped|delivered|cancelled|canceled|"
                         r"unshipped|on its way|in transit)\b")
-PRICE_REF = re.compile(r"(?i)\b(cheap(?:er|est)|expensive|pricier|priciest|bigger|biggest|"
-                       r"smaller|smallest)\b")
+# "the cheaper one", "the dearer one", "the less expensive one", "the one that costs more".
+PRICE_REF = re.compile(r"(?i)\b((?:less|least) (?:expensive|pricey|costly)|cheap(?:er|est)|"
+                       r"inexpensive|lower[- ]priced|costs? less|(?:more|most) (?:expensive|pricey|"
+                       r"costly)|expensive|pric(?:ier|iest)|dear(?:er|est)|costl(?:ier|iest)|"
+                       r"higher[- ]priced|costs? more|bigger|biggest|smaller|smallest|"
+                       # bare "cheap" / "pricey" only as a name for one of the list
+                       r"(?:cheap|pricey)(?= one\b| order\b| item\b| thing\b|$))\b")
+LOW_PRICE = re.compile(r"(?i)^(?:less|least|cheap|inexpensive|lower|costs? less|small)")
 OTHER_REF = re.compile(r"(?i)\bthe other(?: one| order)?\b")
 FOCUS_REF = re.compile(r"(?i)\b(?:it|that|this|them|those|these|that one|this one|that order|"
                        r"this order|the same)\b")
@@ -43,12 +48,49 @@ IN_CASE = re.compile(r"(?i)\b(?:in|just in|any) case\b")
 DIGIT_RUN = re.compile(r"(?<![\w$€£])#?\s?(?:[A-Za-z]{1,4}-)?\d(?:[\d]|[ ,.\-](?=\d)){0,14}(?:-[A-Za-z0-9]{1,8})?")
 
 
-def ascii_digits(text: str) -> str:
-    """Arabic-Indic, full-width and other Unicode digits become 0-9."""
-    if text.isascii():
-        return text
-    return "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c
-                   for c in unicodedata.normalize("NFKC", text))
+# Items the customer says are fine ("my reading glasses are fine", "no complaints about the
+# radio", "happy with the hose") are not what a request in the same message is about.
+CLAUSE = re.compile(r"[.!?;\n]+\s*|\s*,?\s*\b(?:but|however|although|though|whereas|while|"
+                    r"except|yet)\b")
+FINE_STATE = re.compile(
+    r"(?i)(?:\b(?:is|are|seems?|looks?|works?|arrived|came|fits?|feels?)|'s|'re)\s+"
+    r"(?:(?:all|just|perfectly|absolutely|totally|completely|really|very|quite|so|both|"
+    r"in)\s+)?(?:fine|ok|okay|alright|all right|good|great|perfect|lovely|excellent|brilliant|"
+    r"(?:good|perfect|great) (?:condition|shape|order|nick))\b")
+FINE_OBJECT = re.compile(
+    r"(?i)\b(?:no (?:complaints?|problems|issues|trouble)|nothing wrong|(?:happy|pleased|"
+    r"satisfied|delighted|content) with|(?:i'?ll|i will|i'?d like to|happy to|i want to) keep)\b"
+    r"(?:\s+(?:with|about|regarding|on|for))?")
+NOT_BEFORE = re.compile(r"(?i)(?:n't|\bnot|\bnever|\bno longer|\bun)\s*(?:\w+\s+)?$")
+ACTION_WORD = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|send \w+ "
+                         r"back|swap)")
+
+
+def _quiet(text: str) -> str:
+    """The text with the items said to be fine blanked out (the same length, so positions
+    still hold). Nothing is blanked in a clause that names a problem, nor where the words
+    ask for an action."""
+    out = list(text)
+    start = 0
+    for cut in [*CLAUSE.finditer(text), None]:
+        end = cut.start() if cut else len(text)
+        clause = text[start:end]
+        if clause.strip() and not extract_reason(clause):
+            spans = []
+            for m in FINE_STATE.finditer(clause):
+                left = max(clause.rfind(",", 0, m.start()), clause.rfind(":", 0, m.start())) + 1
+                if not ACTION_WORD.search(clause[left:m.end()]):
+                    spans.append((left, m.start()))  # the subject: "my reading glasses"
+            for m in FINE_OBJECT.finditer(clause):
+                stop = clause.find(",", m.end())
+                stop = stop if stop >= 0 else len(clause)
+                if not (NOT_BEFORE.search(clause[max(0, m.start() - 15):m.start()])
+                        or ACTION_WORD.search(clause[m.start():stop])):
+                    spans.append((m.end(), stop))  # the object: "…with the hose"
+            for a, b in spans:
+                out[start + a:start + b] = " " * (b - a)
+        start = cut.end() if cut else len(text)
+    return "".join(out)
 
 
 @dataclass
@@ -245,7 +287,7 @@ def _from_list(text: str, listed: list[OrderFact], focus: str | None) -> list[st
         return fits if len(fits) == 1 else []
     match = PRICE_REF.search(text)
     if match:
-        low = match.group(1).lower().startswith(("cheap", "small"))
+        low = bool(LOW_PRICE.match(match.group(1)))
         pick = (min if low else max)(listed, key=lambda o: o.total_cents)
         return [pick.id]
     return []
@@ -273,7 +315,7 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
         # point anywhere else.
         own = {w for o in orders if o.id in numbers for name in o.items
                for w in re.findall(r"[a-z]+", name.lower())}
-        rest = " ".join(w for w in re.findall(r"[a-z0-9']+", text.lower())
+        rest = " ".join(w for w in re.findall(r"[a-z0-9']+", _quiet(text).lower())
                         if not any(_same(t, w) for t in own))
         named, _ = _by_items(rest, [o for o in orders if o.id not in numbers], False,
                              distinctive=False)
@@ -289,9 +331,14 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     picked = _from_list(text, shown, focus)
     if picked:
         return Link(picked, how="list")
-    named, tied = _by_items(text, shown, within_list=True) if shown else ([], [])
-    if len(named) != 1 or tied:
-        named, tied = _by_items(text, orders, within_list=False)
+    quiet = _quiet(text)
+    for words in dict.fromkeys((quiet, text)):
+        # Items said to be fine don't count, unless nothing else is named at all.
+        named, tied = _by_items(words, shown, within_list=True) if shown else ([], [])
+        if len(named) != 1 or tied:
+            named, tied = _by_items(words, orders, within_list=False)
+        if named or tied:
+            break
     if named and not tied:
         return Link(named, how="item")
     if tied:

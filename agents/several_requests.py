@@ -3,18 +3,81 @@
 The first clear request that can go ahead becomes the answer (a proposal, under R11);
 requests the rules refuse are explained before it; status questions and questions about
 an action are answered after it; further actions wait, named, for "the other one".
+
+In a long message (an e-mail that tells a story before it asks) the sentences that ask
+decide which orders it is about: "…a pair of reading glasses, a crossword book and a radio.
+The glasses are fine. The radio stopped working. I would like my money back for the radio.
+When will the crossword book arrive?" is a refund of the radio and the book's status — the
+glasses are only part of the story.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+from agents.entities import extract_reason
 from agents.offline_brain import Outcome, decide
+from agents.order_linking import Link, link
 from agents.replies import plain, status_text
-from agents.requests import Request
-from agents.understanding import ACTION_INTENTS, Understanding
+from agents.requests import Request, _cues, _is_question, split
+from agents.shop_view import OrderFact
+from agents.understanding import ACTION_INTENTS, WHERE_IS, Understanding
 from tools.base import ToolContext
 from tools.registry import ToolRunner
+
+# Sentence ends ("no. 37 101" and "H. Bell" are no ends worth cutting at: nothing asks there).
+SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# "when the crossword book will arrive", "when do you think the feeder will be delivered"
+ARRIVAL = re.compile(r"(?i)\bwhen\b[^.?!]{0,60}?\b(?:will|would|is|are|does|do|should)\b"
+                     r"[^.?!]{0,20}?\b(?:arriv\w*|ship\w*|come|get here|turn up|be (?:here|"
+                     r"delivered|sent|dispatched))")
+
+
+def request_sentences(text: str, orders: list[OrderFact], listed: list[str] | None,
+                      focus: str | None) -> list[Request] | None:
+    """A long message whose words name several orders, read by the sentences that ask: one
+    request per order asked about — or None when the message is to be read whole (one
+    sentence, every sentence asks, at most one order named, or a request that names no
+    order of its own: "Refund it.")."""
+    sentences = [x.strip() for x in SENTENCE.split(text) if x and x.strip()]
+    if len(sentences) < 2:
+        return None
+    whole = link(text, orders, listed, focus)
+    if len(whole.order_ids) + len(whole.candidates) < 2:
+        return None
+    asking = []
+    for sentence in sentences:
+        cues = _cues(sentence)
+        if cues:
+            asking.append((sentence, cues[0][1]))
+        elif ARRIVAL.search(sentence) or (WHERE_IS.search(sentence) and sentence.endswith("?")):
+            asking.append((sentence, "status"))
+    if not asking or len(asking) == len(sentences):
+        return None
+    requests: list[Request] = []
+    for sentence, intent in asking:
+        found = link(sentence, orders, listed, focus)
+        if not (found.order_ids or found.candidates or found.unknown_id):
+            return None
+        several = split(sentence, orders, listed, focus)
+        if several:
+            requests += several
+            continue
+        reason = extract_reason(sentence) or extract_reason(text)
+        if len(found.order_ids) > 1:
+            requests += [Request(intent, sentence, Link([oid], how=found.how),
+                                 _is_question(sentence), reason) for oid in found.order_ids]
+        else:
+            requests.append(Request(intent, sentence, found, _is_question(sentence), reason))
+    # One order asked about twice ("the radio broke. Please refund the radio.") is one request.
+    seen, unique = set(), []
+    for r in requests:
+        if (r.intent, r.order_id) not in seen or r.order_id is None:
+            seen.add((r.intent, r.order_id))
+            unique.append(r)
+    return unique
+
 
 ASKED = {"refund": "asked for a refund for", "cancel": "asked me to cancel",
          "replacement": "asked for a replacement for"}
