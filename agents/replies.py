@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agents.understanding import Understanding, courtesy_only
+from agents.understanding import HOW_MUCH_BACK, Understanding, courtesy_only
 from tools.base import ToolResult
 
 RULE_PREFIX = re.compile(r"^R\d+[a-z]? [\w\- ]+?: ")
@@ -62,21 +62,30 @@ def fact_answer(text: str, reason: str, result: ToolResult) -> str:
              "replacement": " If so, tell me what's wrong with it and I'll set it up."
              }.get(details.get("purpose"), "")
     lower = f"{reason[:1].lower()}{reason[1:]}"
+    bare = re.sub(r"^yes\s*[—-]\s*", "", lower)
+    how_much = HOW_MUCH_BACK.search(text) and details.get("purpose") in ("refund", "cancel")
+    if how_much and details.get("eligible") and details.get("amount") is not None:
+        # "how much would I get back?": the amount is the answer, not a yes.
+        return (f"You'd get the full ${details['amount']:,.2f} back. {bare[:1].upper()}"
+                f"{bare[1:]}{offer}")
     if TOO_LATE.search(text):
         if details.get("eligible"):
-            rest = re.sub(r"^yes\s*[—-]\s*", "", lower)
-            return f"No, it's not too late — {rest}{offer}"
+            return f"No, it's not too late — {bare}{offer}"
         return f"Yes, I'm afraid so — {lower}"
     if not details.get("eligible"):
-        if details.get("once_delivered") and LATER.search(text) \
+        if details.get("once_delivered") and (LATER.search(text) or how_much) \
                 and details.get("purpose") in WHAT_IF_WRONG:
             days = details.get("window_days")
             amount = (f" of ${details['amount']:,.2f} to your original payment method"
                       if details.get("purpose") == "refund" and details.get("amount") else "")
             what = WHAT_IF_WRONG[details["purpose"]]
-            return (f"Yes — once it's delivered, you'll have {days} days from the delivery date "
+            lead = "Once" if how_much else "Yes — once"
+            return (f"{lead} it's delivered, you'll have {days} days from the delivery date "
                     f"to {what}{amount}. Right now order #{result.order_id} is "
                     f"{details.get('order_status')}, so nothing can be done yet.")
+        if how_much:
+            verb = "refunded" if details.get("purpose") == "refund" else "cancelled"
+            return f"I'm afraid it can't be {verb}, so nothing would come back — {lower}"
         return f"No — {lower}"
     return f"{reason}{offer}"
 

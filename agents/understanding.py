@@ -154,13 +154,20 @@ HOW_MUCH_BACK = re.compile(
     r"should|shall) (?:i|we|you) (?:get|receive|be (?:refunded|paid|given|reimbursed)|"
     r"have refunded)(?! charged| billed)|(?:would|will|is|does) (?:the|my|a|that) refund|"
     r"(?:would|will) (?:i|we) be (?:refunded|reimbursed|paid back)|(?:would|will|do|does) "
-    r"(?:it|that|this) refund)\b")
+    r"(?:it|that|this) refund|(?:would|will|is|gets?|does|can) (?:\w+ )?(?:be )?(?:refunded|"
+    r"reimbursed|credited|paid back|returned to (?:me|my))|(?:would|will|do|does) (?:i|we) get "
+    r"(?:refunded|reimbursed|credited))\b")
 # "can I send it back?", "could we return the shoes?": may I? — a question about a return
 # (a refund, R2), answered with the order's facts. "could I return it for my money back?" asks
 # for the money in the same breath, so it stays a request.
 MAY_I_RETURN = re.compile(
     r"(?i)\b(?:can|could|may) (?:i|we) (?:still |just |please )?(?:send (?:it|them|em|this|"
     r"that|these|those|\w+(?: \w+)?) back|return (?:it|them|em|this|that|these|those|the|my)\b)")
+# "too late to cancel the shoes?", "have I missed the return window?": a question about an
+# action, even without "is it" in front.
+TOO_LATE_QUESTION = re.compile(r"(?i)\btoo late\b|\b(?:have|did) (?:i|we)(?: already)? "
+                               r"miss(?:ed)?\b|\b(?:window|deadline|period) (?:closed|over|"
+                               r"expired|passed)\b")
 # "is 30202 refundable", "still returnable?": asking about an action, not for it.
 ABLE = re.compile(r"(?i)\b(?:refundable|returnable|cancell?able|replaceable|eligible)\b")
 # "help", "help me", "I need help": what the assistant can do, not a courtesy.
@@ -397,7 +404,8 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     elif intent in ACTION_INTENTS and HEDGE.search(text) and not clear:
         confidence *= 0.55
         signals.append("hedged")
-    elif intent in ACTION_INTENTS and ABLE.search(text) and not clear \
+    elif intent in ACTION_INTENTS and (ABLE.search(text) or TOO_LATE_QUESTION.search(text)
+                                       and asks_question) and not clear \
             and not GO_AHEAD.search(text):
         confidence *= 0.55
         signals.append("asked as a question")

@@ -64,6 +64,22 @@ def test_how_much_back_is_this_orders_refund(shop, user, text, order_id, amount)
     assert "gift card" not in reply["response"].lower()
 
 
+@pytest.mark.parametrize(("user", "text", "amount"), [
+    (69, "if i return the printer how much will be refunded?", "$199.00"),
+    (1, "how much would I get back if I cancel the bookmark?", "$12.50"),
+])
+def test_how_much_is_answered_with_the_amount_first(shop, user, text, amount):
+    [reply] = chat(shop, user, text)
+    assert reply["action"] == "none" and reply["proposal"] is None
+    assert reply["response"].startswith(f"You'd get the full {amount} back"), reply["response"]
+
+
+def test_how_much_for_an_order_on_its_way_says_once_delivered(shop):
+    [reply] = chat(shop, 1, "how much do I get back for the telescope?")
+    assert reply["action"] == "none" and reply["proposal"] is None
+    assert "$289.00" in reply["response"] and "once it's delivered" in reply["response"].lower()
+
+
 def test_how_much_back_with_no_order_named_moves_nothing(shop):
     [reply] = chat(shop, 8, "how much would I get back if I return something?")
     assert reply["action"] == "none" and reply["proposal"] is None
@@ -141,6 +157,12 @@ def test_return_once_it_arrives_is_yes_once_delivered(shop, user, text, order_id
     assert reply["order_id"] == order_id and reply["proposal"] is None
     assert reply["action"] == "none"
     assert opens_with(reply, "yes") and "30 days" in reply["response"], reply["response"]
+
+
+def test_too_late_without_is_it_is_still_a_question(shop):
+    [reply] = chat(shop, 67, "too late to cancel the running shoes?")
+    assert reply["action"] == "none" and reply["proposal"] is None
+    assert opens_with(reply, "yes") and "37202" in reply["response"]
 
 
 def test_a_return_now_of_an_order_on_its_way_is_still_no(shop):
