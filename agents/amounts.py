@@ -53,3 +53,14 @@ def full_order_note(total_cents: int, keep: bool) -> str:
                 f"for the whole order, here {fmt(total_cents)}, and the item comes back to us. ")
     return ("Refunds are always for the whole order, so I can't refund part of it: the full "
             f"{fmt(total_cents)} goes back to you, and the item comes back to us. ")
+
+
+def whole_order_note(text: str, total_cents: int, intent: str) -> str | None:
+    """The plain note for a proposal whose order was found without being named (R7: "I only
+    want $10 back" with one order that qualifies), when the words ask for part of it."""
+    if intent not in ("refund", "cancel") or not partial_request(text, total_cents):
+        return None
+    if intent == "cancel":
+        return ("An order can only be cancelled as a whole, so I can't cancel part of it; "
+                f"cancelling it refunds the full {fmt(total_cents)}. ")
+    return full_order_note(total_cents, keeps_item(text))

@@ -14,7 +14,13 @@ import re
 from dataclasses import replace
 
 from agents import records
-from agents.amounts import asked_cents, full_order_note, keeps_item, partial_request
+from agents.amounts import (
+    asked_cents,
+    full_order_note,
+    keeps_item,
+    partial_request,
+    whole_order_note,
+)
 from agents.confirmation import answer_to_offer
 from agents.dialogue import Dialogue, read_in_context
 from agents.language import english_share, foreign_language, says_yes
@@ -127,6 +133,11 @@ class MessageTurns:
         if outcome is None:
             outcome = (decide_many(u, requests, ctx, self.runner, shop) if requests
                        else decide(u, ctx, self.runner, shop))
+            if (not requests and outcome.result.status in ("needs_confirmation", "escalated")
+                    and outcome.order_id in shop and "prefix" not in outcome.extra):
+                # "I only want $10 back" and R7 found the one order: refunds are whole (R2).
+                note = whole_order_note(u.text, shop[outcome.order_id].total_cents, u.intent)
+                outcome.extra["prefix"] = note or ""
         return Step(outcome, mode=mode, request_text=request_text, understanding=u,
                      dialogue=dialogue)
 

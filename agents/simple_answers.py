@@ -33,8 +33,8 @@ MY_ORDERS = re.compile(
     r"(?i)^\W*(?:(?:hi|hello|hey|ok|okay|so|please|pls|can you|could you|would you|can i|could "
     r"i|i'?d like to|i want to|i wanna|let me)\W+)*(?:(?:what|which) (?:orders?|purchases) (?:do i "
     r"have|have i (?:got|placed|made)|did i (?:place|make)|are (?:on|in|under) my account|i have)"
-    r"|(?:show|list|see|view|give|tell|check)(?: me)?(?: (?:all|a list))?(?: of)? my (?:orders?|"
-    r"order history|purchases)|(?:all )?my orders(?: please)?|(?:my )?order history|what (?:have|"
+    r"|(?:show|list|see|view|give|tell|check)(?: me)?(?: (?:all|a list))?(?: of)? my (?:orders|"
+    r"order history|purchases)|do i have (?:any )?orders|(?:all )?(?:my )?orders(?: please)?|(?:my )?order history|what (?:have|"
     r"did) i (?:order(?:ed)?|buy|bought))\b[^?.!]{0,20}[?.!]*\s*$")
 ACTION_MENTION = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|"
                             r"send \w+ back|broken|damaged|wrong)\w*|\d{3,}")

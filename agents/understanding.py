@@ -24,11 +24,12 @@ REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|cash back|reimburs\w*|
                           r"back|give (?:it|them|this|these|the \w+(?: \w+)?|my \w+(?: \w+)?) back|"
                           r"return (?:it|them|this|these|the|my|something|an? \w+))|send (?:it|them) back|"
                           r"give (?:it |them )?back|send back\b(?! (?:a|an|another|the right|the "
-                          r"correct) ))\b"
+                          r"correct) )|send (?!me\b|us\b|you\b|a\b|an\b|another\b)(?:the |my |this |"
+                          r"that |these |those )?[\w-]+(?: [\w-]+)? back)\b"
                           # "I only want $9 back", "give me $4.50 back", "10 dollars back":
                           # money asked for, part of it or not (R2 makes it the whole order).
                           r"|(?:[$€£]\s?\d[\d,]*(?:\.\d{1,2})?|\b\d[\d,]*(?:\.\d{1,2})?\s?(?:dollars?|"
-                          r"bucks|euros?|pounds?|quid)|\bhalf|\bsome money|\bpart of (?:it|the money))"
+                          r"bucks|euros?|pounds?|quid|%|percent)|\bhalf|\bsome money|\bpart of (?:it|the money))"
                           r" back\b")
 REPLACE_WORDS = re.compile(r"(?i)\b(?:replac\w*|new one|another one|exchange|swap|"
                            r"send (?:me )?(?:a )?(?:new|another|correct|right)|re-?send|"
