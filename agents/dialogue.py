@@ -57,6 +57,12 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
     requests = [] if pending else split(u.text, orders, dialogue.listed, dialogue.focus)
     asked = None if pending else request_sentences(u.text, orders, dialogue.listed,
                                                    dialogue.focus)
+    if (asked and len(asked) == 1 and asked[0].intent == "status" and u.intent != "status"
+            and u.intent not in ("escalate",) and not _action_cue(u.text)):
+        # "…The crossword book has not turned up yet. The glasses are fine.": no action is
+        # named anywhere, and the one sentence that asks, asks where an order is.
+        u.intent, u.confidence = "status", max(u.confidence, 0.8)
+        u.signals.append("asks where it is")
     if asked and (len(asked) > 1 or asked[0].intent == u.intent):
         # A long message: the sentences that ask say which orders it is about, not every
         # item the story names ("the glasses are fine … refund the radio").

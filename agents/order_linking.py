@@ -66,7 +66,7 @@ ACTION_WORD = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|ret
                          r"back|swap)")
 
 
-def _quiet(text: str) -> str:
+def without_fine_items(text: str) -> str:
     """The text with the items said to be fine blanked out (the same length, so positions
     still hold). Nothing is blanked in a clause that names a problem, nor where the words
     ask for an action."""
@@ -315,7 +315,7 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
         # point anywhere else.
         own = {w for o in orders if o.id in numbers for name in o.items
                for w in re.findall(r"[a-z]+", name.lower())}
-        rest = " ".join(w for w in re.findall(r"[a-z0-9']+", _quiet(text).lower())
+        rest = " ".join(w for w in re.findall(r"[a-z0-9']+", without_fine_items(text).lower())
                         if not any(_same(t, w) for t in own))
         named, _ = _by_items(rest, [o for o in orders if o.id not in numbers], False,
                              distinctive=False)
@@ -331,7 +331,7 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     picked = _from_list(text, shown, focus)
     if picked:
         return Link(picked, how="list")
-    quiet = _quiet(text)
+    quiet = without_fine_items(text)
     for words in dict.fromkeys((quiet, text)):
         # Items said to be fine don't count, unless nothing else is named at all.
         named, tied = _by_items(words, shown, within_list=True) if shown else ([], [])

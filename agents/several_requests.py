@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from agents.entities import extract_reason
 from agents.offline_brain import Outcome, decide
-from agents.order_linking import Link, link
+from agents.order_linking import Link, link, without_fine_items
 from agents.replies import plain, status_text
 from agents.requests import Request, _cues, _is_question, split
 from agents.shop_view import OrderFact
@@ -32,6 +32,10 @@ SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 ARRIVAL = re.compile(r"(?i)\bwhen\b[^.?!]{0,60}?\b(?:will|would|is|are|does|do|should)\b"
                      r"[^.?!]{0,20}?\b(?:arriv\w*|ship\w*|come|get here|turn up|be (?:here|"
                      r"delivered|sent|dispatched))")
+# "the crossword book still hasn't arrived", "it has not turned up yet"
+NOT_ARRIVED = re.compile(r"(?i)\b(?:still (?:not|isn'?t|hasn'?t|haven'?t)|hasn'?t|haven'?t|has not|"
+                         r"have not|not yet)\s+(?:\w+\s+)?(?:arrived|come|turned up|shown up|"
+                         r"been delivered|shipped)\b")
 
 
 def request_sentences(text: str, orders: list[OrderFact], listed: list[str] | None,
@@ -51,7 +55,8 @@ def request_sentences(text: str, orders: list[OrderFact], listed: list[str] | No
         cues = _cues(sentence)
         if cues:
             asking.append((sentence, cues[0][1]))
-        elif ARRIVAL.search(sentence) or (WHERE_IS.search(sentence) and sentence.endswith("?")):
+        elif (ARRIVAL.search(sentence) or NOT_ARRIVED.search(sentence)
+              or (WHERE_IS.search(sentence) and sentence.endswith("?"))):
             asking.append((sentence, "status"))
     if not asking or len(asking) == len(sentences):
         return None
@@ -59,7 +64,11 @@ def request_sentences(text: str, orders: list[OrderFact], listed: list[str] | No
     for sentence, intent in asking:
         found = link(sentence, orders, listed, focus)
         if not (found.order_ids or found.candidates or found.unknown_id):
-            return None
+            # "The radio stopped working. I'd like my money back for it.": the nearest
+            # sentence before it that names an order (one not said to be fine) says which.
+            found = _told_before(sentences[:sentences.index(sentence)], orders, listed)
+            if found is None:
+                return None
         several = split(sentence, orders, listed, focus)
         if several:
             requests += several
@@ -77,6 +86,15 @@ def request_sentences(text: str, orders: list[OrderFact], listed: list[str] | No
             seen.add((r.intent, r.order_id))
             unique.append(r)
     return unique
+
+
+def _told_before(earlier: list[str], orders: list[OrderFact],
+                 listed: list[str] | None) -> Link | None:
+    for sentence in reversed(earlier):
+        found = link(without_fine_items(sentence), orders, listed)
+        if found.order_ids or found.candidates:
+            return found if len(found.order_ids) == 1 and not found.candidates else None
+    return None
 
 
 ASKED = {"refund": "asked for a refund for", "cancel": "asked me to cancel",

@@ -114,3 +114,23 @@ def test_price_words_after_the_list(shop, words, order_id):
     assert (offer["action"], offer["order_id"], offer["action_result"]["status"]) == (
         "issue_refund", order_id, "needs_confirmation"), offer["response"]
     assert order_row(shop, order_id)["status"] == "delivered"  # only proposed
+
+
+@pytest.mark.parametrize(("user", "text", "action", "order_id", "also", "absent"), [
+    # "it" in the request sentence is the item the sentence before it described
+    (70, "I ordered reading glasses, a crossword book and a radio. The radio stopped working "
+         "after two days. I would like my money back for it. When will the book arrive?",
+     "issue_refund", "37503", "940011100037502", "37501"),
+    (70, "Hello. I ordered reading glasses and a radio last month. The glasses are lovely, "
+         "thank you. Unfortunately the radio has stopped working. Could you replace it please?",
+     "create_replacement", "37503", "#37503", "37501"),
+    # no action named anywhere: the one sentence that asks, asks where the book is
+    (70, "Good day. I'm writing about my reading glasses and the crossword book. The crossword "
+         "book has not turned up yet. The glasses are fine. Regards",
+     "get_order_status", "37502", "940011100037502", "37501"),
+])
+def test_a_long_email_whose_request_points_back_or_only_asks_where(shop, user, text, action,
+                                                                    order_id, also, absent):
+    reply = chat(shop, user, text)[0]
+    assert (reply["action"], reply["order_id"]) == (action, order_id), reply["response"]
+    assert also in reply["response"] and absent not in reply["response"], reply["response"]

@@ -142,3 +142,21 @@ def test_the_first_order_number_written_oddly():
 ])
 def test_price_words_pick_from_the_last_list(text, expected):
     assert link(text, MIXED, ["40103", "40101"]).order_ids == [expected]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("I ordered reading glasses, a crossword book and a radio. The radio stopped working after "
+     "two days. I would like my money back for it. When will the book arrive?",
+     [("refund", "37503"), ("status", "37502")]),
+    ("Hello. I ordered reading glasses and a radio last month. The glasses are lovely, thank "
+     "you. Unfortunately the radio has stopped working. Could you replace it please?",
+     [("replacement", "37503")]),
+    ("Hi. I got a crossword book and a radio from you. The radio is fine. The glasses arrived "
+     "broken, so I want a refund. And the crossword book still hasn't arrived.",
+     [("refund", "37501"), ("status", "37502")]),
+    ("I bought the glasses and the radio. Both arrived. Please refund them.", None),  # both
+])
+def test_a_request_that_says_it_is_about_the_order_just_described(text, expected):
+    assert asked(text, HAROLD) == expected
+    if expected is None:  # "them" after two items: both, read whole as before
+        assert link(text, HAROLD).order_ids == ["37501", "37503"]
