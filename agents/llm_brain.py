@@ -230,8 +230,13 @@ def _confidences(u: Understanding, ctx: ToolContext) -> dict[str, float]:
 
     A tool for the understood intent gets ctx.confidence; any other action gets the
     classifier's probability for its intent, capped at ctx.confidence, so the model
-    can steer towards a different action only when the classifier also saw it.
+    can steer towards a different action only when the classifier also saw it. A message
+    read as a question about an action ("is order 30101 refundable?") gives every action 0:
+    R10 says it is answered, never carried out, whatever the model calls.
     """
+    if "asked as a question" in u.signals or "hedged" in u.signals:
+        return {tool: 0.0 if intent in ACTION_INTENTS else ctx.confidence
+                for tool, intent in INTENT_FOR_TOOL.items()}
     return {tool: ctx.confidence if intent == u.intent
             else min(ctx.confidence, float(u.probabilities.get(intent, 0.0)))
             for tool, intent in INTENT_FOR_TOOL.items()}

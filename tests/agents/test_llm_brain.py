@@ -380,3 +380,16 @@ def test_reply_must_be_backed_by_the_tool_results(reply, ran, ok):
 
     sources = ["Refunds above $500.00 need approval."] + [r.result.reason for r in ran]
     assert (_ungrounded(reply, ran, sources) is None) is ok
+
+
+@pytest.mark.parametrize("text", ["is order 13101 refundable?",
+                                  "could I get a refund on 13101 if I don't like it?"])
+def test_a_question_about_an_action_is_never_proposed_whatever_the_model_calls(stack, text):
+    """R10 for the LLM brain: the model calls issue_refund on a question; nothing is proposed
+    or refunded (the eval case llm-question-not-acted-14 did get a proposal)."""
+    _, services = stack
+    model = script(call("issue_refund", order_id="13101"), "Done, I've refunded it.")
+    r = resolve(stack, model, 13, text)
+    assert r["proposal"] is None
+    assert r["action_result"]["status"] not in ("needs_confirmation", "success")
+    assert refunds_of(services, "13101") == []
