@@ -27,6 +27,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from db.engine import writing
 from db.models import RateLimitCounter
 
 log = logging.getLogger("api.rate_limit")
@@ -92,7 +93,7 @@ class DatabaseLimiter:
             set_={"hits": RateLimitCounter.__table__.c.hits + 1},
         ).returning(RateLimitCounter.__table__.c.hits)
         try:
-            with engine.begin() as conn:
+            with writing(engine), engine.begin() as conn:
                 count = conn.execute(stmt).scalar_one()
                 if window != self._swept:  # once a minute per process: forget old windows
                     self._swept = window

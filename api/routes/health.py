@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select, text
 
+from db.engine import READ_ONLY
 from db.models import AuditChainHead
 
 router = APIRouter(tags=["operations"])
@@ -32,6 +33,7 @@ def _database(engine) -> tuple[dict, int | None]:
     started = time.perf_counter()
     try:
         with engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})  # a read: never waits for a writer
             conn.execute(text("SELECT 1"))
             last_seq = conn.execute(select(AuditChainHead.last_seq)).scalar()
         return {"status": "ok", "backend": engine.dialect.name,
