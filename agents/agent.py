@@ -158,8 +158,9 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         person = records.person_on_ticket(self.session_factory, turn.ticket_id) or {}
         who = person.get("first_name") or "A member of our support team"
         due = person.get("due_at")
-        when = (f" You'll hear back by {due:%a %d %b, %H:%M} UTC at the latest." if due else
-                " You'll hear back here, and by email.")
+        when = (" They'll answer here, and you'll get an email when they do."
+                if person.get("answered_at") or not due else
+                f" You'll hear back by {due:%a %-d %b, %H:%M} UTC at the latest.")
         outcome = Outcome("other", 1.0, person.get("order_id"), "none", ToolResult(
             "with_agent", f"R12 with a person: {who} is handling this case, so your message has "
                           f"gone to them rather than to the assistant.",

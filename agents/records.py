@@ -163,7 +163,8 @@ def person_on_ticket(factory: sessionmaker[Session], ticket_id: int) -> dict | N
         person = s.get(User, case.assigned_to) if case.assigned_to else None
         return {"case_id": case.id, "order_id": case.order_id,
                 "first_name": (person.name.split() or ["Our team"])[0] if person else None,
-                "due_at": getattr(case, "due_at", None)}
+                "due_at": getattr(case, "due_at", None),
+                "answered_at": getattr(case, "first_response_at", None)}
 
 
 def open_case_of(factory: sessionmaker[Session], user_id: int, ticket_id: int | None
@@ -177,7 +178,8 @@ def open_case_of(factory: sessionmaker[Session], user_id: int, ticket_id: int | 
             return None
         case = next((c for c in cases if c.ticket_id == ticket_id), cases[0])
         return {"id": case.id, "order_id": case.order_id, "created_at": case.created_at,
-                "due_at": getattr(case, "due_at", None), "priority": case.priority}
+                "due_at": getattr(case, "due_at", None), "priority": case.priority,
+                "answered_at": getattr(case, "first_response_at", None)}
 
 
 def stored_response(factory: sessionmaker[Session], proposal_id: str) -> dict | None:

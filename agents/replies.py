@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from agents.understanding import HOW_MUCH_BACK, Understanding, courtesy_only
 from tools.base import ToolResult
@@ -169,19 +170,30 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
 
 
 def status_text(order: dict) -> str:
+    """Dates written the way the portal writes them ("26 Nov 2026"), never ISO."""
     parts = [f"Order #{order['order_id']} is {order['status']}."]
     if order.get("ordered_at"):
-        parts.append(f"Ordered {order['ordered_at'][:10]}.")
+        parts.append(f"Ordered {day(order['ordered_at'])}.")
     if order.get("shipped_at"):
-        parts.append(f"Shipped {order['shipped_at'][:10]}" +
+        parts.append(f"Shipped {day(order['shipped_at'])}" +
                      (f" with {order['carrier']}" if order.get("carrier") else "") +
                      (f", tracking number {order['tracking_number']}" if order.get(
                          "tracking_number") else "") + ".")
     if order.get("delivered_at"):
-        parts.append(f"Delivered {order['delivered_at'][:10]}.")
+        parts.append(f"Delivered {day(order['delivered_at'])}.")
     elif order["status"] in ("pending", "processing"):
         parts.append("It hasn't shipped yet; you'll get a tracking number when it does.")
     return " ".join(parts)
+
+
+def day(moment) -> str:
+    """"26 Nov 2026" from a datetime or an ISO string (the tools' results carry strings)."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            return moment[:10]
+    return f"{moment.day} {moment:%b %Y}"
 
 
 def handoff_summary(name: str, user_id: int, u: Understanding, order_id: str | None,

@@ -124,11 +124,17 @@ class SimpleAnswers:
             if case is None:
                 return answer("There's no open case with our team for you right now. If you'd "
                               "like a person to look at something, just say “a person”.")
-            when = (f" A person will reply by {case['due_at']:%a %d %b, %H:%M} UTC at the "
-                    "latest," if case["due_at"] else " A person will reply")
+            if case.get("answered_at"):
+                when = (f" A person first replied on {case['answered_at']:%-d %b}, and will "
+                        "answer your next messages")
+            elif case["due_at"]:
+                when = (f" A person will reply by {case['due_at']:%a %-d %b, %H:%M} UTC at the "
+                        "latest,")
+            else:
+                when = " A person will reply"
             about = f" about order #{case['order_id']}" if case["order_id"] else ""
             return answer(f"Your case #{case['id']}{about} is with our team (opened "
-                          f"{case['created_at']:%d %b}).{when} here and by email.", "escalate")
+                          f"{case['created_at']:%-d %b}).{when} here and by email.", "escalate")
         return None
 
     def _explain(self, last: dict, u: Understanding, dialogue: Dialogue) -> Step:

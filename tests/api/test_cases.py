@@ -222,3 +222,16 @@ def test_the_case_view_has_transcript_notes_and_audit(api):
     assert any(e["tool"] == "escalate_case" and e["conversation_id"] == made["conversation_id"]
                for e in view["audit"])
     assert view["summary"] and view["conversation_id"] == made["conversation_id"]
+
+
+def test_once_the_person_has_replied_the_customer_is_not_promised_a_first_answer_again(api):
+    """Found by hand: after Sam's reply, the next message still said "You'll hear back by …
+    at the latest" (the first-answer promise, already kept)."""
+    made = ask_for_a_person(api)
+    [case] = cases(api)
+    ok(act(api, case["id"], "assign"))
+    ok(act(api, case["id"], "reply", message="Hi, I'm looking at it now."))
+    later = resolve(api, "thanks, any news?", conversation_id=made["conversation_id"]).json()
+    assert later["action_result"]["status"] == "with_agent"
+    assert "Sam is handling your case" in later["response"]
+    assert "hear back by" not in later["response"] and "answer here" in later["response"]

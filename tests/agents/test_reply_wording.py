@@ -1,0 +1,19 @@
+"""Reply wording the black-box pass flagged: dates in one style, the portal's ("26 Nov 2026")."""
+
+from __future__ import annotations
+
+from agents.replies import day, status_text
+
+
+def test_status_dates_are_written_like_the_portal_writes_them():
+    text = status_text({"order_id": "1003", "status": "delivered",
+                        "ordered_at": "2026-11-02T10:00:00Z", "shipped_at": "2026-11-03T09:00:00",
+                        "delivered_at": "2026-11-05T16:30:00+00:00", "carrier": "UPS",
+                        "tracking_number": "1Z1003"})
+    assert text == ("Order #1003 is delivered. Ordered 2 Nov 2026. Shipped 3 Nov 2026 with UPS, "
+                    "tracking number 1Z1003. Delivered 5 Nov 2026.")
+    assert "2026-11" not in text
+
+
+def test_a_date_that_cannot_be_read_is_shown_as_given():
+    assert day("sometime") == "sometime"
