@@ -72,6 +72,13 @@ def markdown(f: dict) -> str:
                     f"{_pct(cpu, 50):.1f} ms, p95 {_pct(cpu, 95):.1f} ms, mean "
                     f"{sum(cpu) / len(cpu):.1f} ms — at most {2000 / (sum(cpu) / len(cpu)):.0f} "
                     "resolves/s on 2 cores before HTTP costs."]
+    if f.get("stages"):
+        st = f["stages"]
+        out += ["", "## Where one resolve's time goes (in-process, wall clock, ms per resolve)",
+                "", f"Total {st['total_ms']:.1f} ms per resolve. Stages overlap where one runs "
+                "inside another (embeddings inside understanding and policy search; the write "
+                "lock inside every write).", "", "| stage | ms |", "|---|---|"]
+        out += [f"| {label} | {ms:.2f} |" for label, ms in st["stages"]]
     if f.get("http"):
         gen = f["http"][0]["generator"]
         out += ["", f"## HTTP, 16 connections ({gen}), served as in production "
