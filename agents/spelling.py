@@ -76,4 +76,94 @@ def normalise(text: str, item_words: tuple[str, ...] = ()) -> str:
     text = FOR_4.sub("for ", text)
     vocabulary = KEY_WORDS + tuple(w for w in item_words if len(w) >= 4)
     text = TOKEN.sub(lambda m: _fix(m.group(0), vocabulary), text)
+    text = take_back(text, tuple(w.lower() for w in item_words))
     return re.sub(r"\s{2,}", " ", text).strip() or text
+
+
+# --- a correction in the same breath ---------------------------------------------------------
+# "cancel the candle - no sorry, I mean the throw pillow", "refund 31201 - sorry typo, 31202",
+# "refund the blue phone case. sorry, I mean the black one", "cancel the phone case, oh sorry
+# I meant refund the mouse": what comes after the correction replaces what it takes back, so
+# the understanding never reads the retracted order (or action) as a request.
+ACTION_CUE = re.compile(r"(?i)\b(?:refund\w*|money back|reimburs\w*|cancel\w*|return\w*|replac\w*|"
+                        r"exchange\w*|swap|send (?:it |them )?back|where(?:'s| is| are)?|track\w*|"
+                        r"status(?: of)?)\b")
+# Words that, after a break, say the customer meant something else. Strong ones say it alone;
+# weak ones ("no", "sorry", "actually") only when what follows is a bare target or action.
+_STRONG = (r"i mean(?:t)?(?: to say)?|i should have said|make (?:that|it)|scratch that|"
+           r"correction|(?:that was a )?typo|my bad|my mistake|wrong (?:one|order|number|item)")
+_WEAK = r"no+|nope|sorry|oops|whoops|oh|wait|hang on|hold on|actually|or rather|rather|not that"
+TAKE_BACK = re.compile(
+    rf"(?i)(?:\s*[-–—,;:.!…]+\s*|\s+)((?:(?:{_WEAK}|{_STRONG})\b[\s,!.:;…-]*)+)")
+STRONG = re.compile(rf"(?i)\b(?:{_STRONG})\b")
+# "not the candle but the pillow", "the pillow, not the candle"
+NOT_BUT = re.compile(r"(?i)\bnot\s+((?:the|my|order|#)?\s*[\w#-]+(?:\s+[\w-]+){0,3}?)\s*,?\s+but\s+"
+                     r"(?:rather\s+)?(?=(?:the|my|order|#)?\s*[\w#])")
+BUT_NOT = re.compile(r"(?i)\s*,?\s+(?:and\s+)?not\s+(?:the|my)\s+[\w-]+(?:\s+[\w-]+){0,2}\s*(?=[.!?]*\s*$)")
+ADDING = re.compile(r"(?i)^(?:and|also|plus)\b|\b(?:too|also|as well|another)\b")
+CLAUSE_VERB = re.compile(r"(?i)\b(?:is|are|was|were|has|have|had|did|does|do|it'?s|they'?re|came|"
+                         r"arrived|broke|got|for|to|about|with|bother|trouble|delay|late)\b")
+ORDER_NO = re.compile(r"(?i)\b(?:order|ord|number|nr|item|ref)\s*$")  # "order no. 37 101"
+PRONOUN = re.compile(r"(?i)\b(?:it|them|that one|this one|that|this)\b")
+ARTICLE = re.compile(r"(?i)^(?:the|my|a|an|that|this|order|#)\s+")
+TARGET_END = re.compile(r"(?i)\s*(?:[,;:.!?]|\s-\s|\b(?:because|since|as|it'?s|it|they|which|"
+                        r"please|pls)\b)")
+LONE_ONE = re.compile(r"(?i)^((?:the|my|that)\s+)?([\w-]+\s+)?ones?$")
+
+
+def _is_target(words: str, item_words: tuple[str, ...]) -> bool:
+    """A bare order or item: "31202", "the throw pillow", "the black one"."""
+    words = words.strip(" .,!?;:-")
+    if not words or len(words.split()) > 6 or CLAUSE_VERB.search(words):
+        return False
+    low = words.lower()
+    return bool(re.search(r"\d{3,}", low) or LONE_ONE.match(low)
+                or any(w in item_words for w in re.findall(r"[a-z]+", low))
+                or re.match(r"(?:the|my|that)\s+\w+", low))
+
+
+def _names_one(words: str, item_words: tuple[str, ...]) -> bool:
+    low = words.lower()
+    return bool(re.search(r"\d{3,}", low) or any(w in item_words for w in re.findall(r"[a-z]+", low)))
+
+
+def take_back(text: str, item_words: tuple[str, ...] = ()) -> str:
+    """The message with what the customer took back replaced by what they meant."""
+    m = NOT_BUT.search(text)
+    if m and ACTION_CUE.search(text[:m.start()]) and _names_one(m.group(1), item_words):
+        text = text[:m.start()] + text[m.end():]  # "refund not the chair but the mouse"
+    m = BUT_NOT.search(text)
+    if m and ACTION_CUE.search(text[:m.start()]) and _names_one(m.group(0), item_words):
+        text = text[:m.start()] + text[m.end():]  # "refund the mouse, not the chair"
+    for m in reversed(list(TAKE_BACK.finditer(text))):
+        before, after = text[:m.start()], text[m.end():].strip()
+        cues = list(ACTION_CUE.finditer(before))
+        if (not cues or not after or ADDING.search(after)
+                or re.match(r"(?i)no", m.group(1)) and ORDER_NO.search(before)):
+            continue
+        strong = bool(STRONG.search(m.group(1)))
+        cue = cues[-1]
+        target_end = TARGET_END.search(before, cue.end())
+        end = target_end.start() if target_end else len(before)
+        target = before[cue.end():end].strip()
+        own = ACTION_CUE.search(after)
+        if own and (strong or own.start() == 0 and not own.group(0).lower().startswith(
+                ("where", "track", "status"))):
+            # "oh sorry I meant refund the mouse": the action and the order are both new
+            rest = after[own.end():].strip(" .!")
+            if target and (not rest or PRONOUN.fullmatch(rest.split(" ", 1)[0])):
+                after = after[:own.end()] + " " + (PRONOUN.sub(target, rest, count=1)
+                                                   if rest else target)
+            return (before[:cue.start()] + after).strip()
+        if own or not (strong or _is_target(after, item_words)):
+            continue
+        if not _is_target(after, item_words):
+            continue
+        one = LONE_ONE.match(after.strip(" .!").lower())
+        if one and target:
+            words = ARTICLE.sub("", target).split()
+            if one.group(2) and len(words) > 1:
+                words = words[1:]  # "the blue phone case" -> "the black" + "phone case"
+            after = f"{one.group(1) or 'the '}{one.group(2) or ''}{' '.join(words)}"
+        return (before[:cue.end()] + " " + after + before[end:]).strip()
+    return text
