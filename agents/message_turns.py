@@ -29,13 +29,14 @@ from agents.refund_tracking import asks_about_refund, tracking_outcome
 from agents.several_requests import decide_many
 from agents.simple_answers import WHY
 from agents.turns import Step, last_action
-from agents.understanding import ACTION_INTENTS, Understanding
+from agents.understanding import ACTION_INTENTS, Understanding, bare_item_question
 from db.money import fmt
 from tools.base import ToolContext, ToolResult
 
 log = logging.getLogger("agents.agent")
 
 ACTION_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track)")
+ON_ITS_WAY = ("pending", "processing", "shipped")
 # "actually yes, do it" after a no: the customer changed their mind (a bare "yes" did not).
 CHANGE_OF_MIND = re.compile(r"(?i)\b(?:actually|on second thought|changed my mind|after all|do it|"
                             r"go ahead|wait)\b")
@@ -93,9 +94,19 @@ class MessageTurns:
             return self._foreign(u, language, dialogue)
         if not requests and "next request" not in u.signals:
             requests = read_in_context(u, orders, dialogue, pending)
-            if asks_about_refund(u.text) and not u.wants_human:
-                return Step(tracking_outcome(u, orders, ctx.now), understanding=u,
-                             dialogue=dialogue)
+            focus = shop.get(u.order_id or dialogue.focus)
+            just_refunded = bool(focus and focus.refund and focus.status in ("delivered",
+                                                                              "cancelled"))
+            if asks_about_refund(u.text, just_refunded) and not u.wants_human:
+                return Step(tracking_outcome(u, orders, ctx.now, dialogue.focus),
+                             understanding=u, dialogue=dialogue)
+            if (not pending and not requests and (u.intent in ("other", "policy_question") or (
+                    u.intent in ACTION_INTENTS
+                    and u.confidence < self.settings.min_action_confidence))
+                    and u.linked_by == "item" and u.order_id in shop
+                    and shop[u.order_id].status in ON_ITS_WAY and bare_item_question(u.text)):
+                u.intent, u.confidence = "status", max(u.confidence, 0.8)  # "helmet??"
+                u.signals.append("asks where it is")
         if pending and requests:
             pending = None  # "both of them please": the requests say it all
         if pending:

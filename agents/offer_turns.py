@@ -16,6 +16,7 @@ from agents import records
 from agents.confirmation import answer_to_offer
 from agents.offline_brain import Outcome
 from agents.order_linking import link
+from agents.replies import TIME_LEFT, fact_answer, plain
 from agents.turns import DEFER, Step, as_policy_query, offer_intent, public_view
 from agents.understanding import QUESTION_START, Understanding
 from tools.base import ToolContext, ToolResult
@@ -28,6 +29,8 @@ THE_STATUS_ONE = re.compile(r"(?i)^\W*(?:it'?s |i mean |yes,? )?the (pending|pro
 NO_PREFIX = re.compile(r"(?i)^\s*(?:(?:wait|hold on|hang on|actually|hmm+|oh|sorry|erm|um|ok|okay)"
                        r"[,.!\s]+)*(?:no+|nope|nah)\b[,.!\s-]*(?:(?:wait|actually|sorry)\b"
                        r"[,.!\s-]*)*")
+# "how long is this offer open?": about the proposal itself, not the order's window.
+OFFER_ITSELF = re.compile(r"(?i)\b(?:offer|proposal|confirm\w*|this link|the button)\b")
 OTHER_ONE = re.compile(r"(?i)\bthe other (?:one|order)\b|\bnot (?:that|this) one\b")
 
 
@@ -174,8 +177,18 @@ class OfferTurns:
         """A question about the offer ("how long will the money take?") is answered, and the
         offer is checked and stated again, so the yes that follows completes the request."""
         self.runner.drop(snapshot["id"], ctx, "the customer asked a question first")
+        said = None
+        if TIME_LEFT.search(u.text) and not OFFER_ITSELF.search(u.text):
+            # "how long do I have?": the window for this order and its last day, from the
+            # same check the action uses.
+            facts = self.runner.invoke("check_eligibility", replace(
+                ctx, intent=offer_intent(snapshot), propose=False),
+                order_id=snapshot["order_id"], purpose=offer_intent(snapshot))
+            if facts.status == "success" and facts.details.get("eligible"):
+                said = fact_answer(u.text, plain(facts.reason), facts, offer=False)
         sources = self.retrieve(offer_intent(snapshot), as_policy_query(u.text), k=2)
-        said = self._best_sentence(u.text, " ".join(s["text"] for s in sources), floor=0.35)
+        said = said or self._best_sentence(u.text, " ".join(s["text"] for s in sources),
+                                           floor=0.35)
         if not said:
             side = self._answer_message(turn, u, ctx, orders, offering=True)
             said = self._respond(turn, side.understanding or u, side.outcome,

@@ -42,12 +42,36 @@ ASKS_ABOUT_REFUND = re.compile(r"""(?ix)
   | \brefunds?\b[^.?!]{0,30}\bboth\ done\b
   | \b(?:were|are)\ (?:both|they|my\ refunds)\ done\b
 """)
+# "when does the money arrive?", "how long until my refund shows?", "when will I see it on my
+# card?": when a refund reaches the customer — not when a card is charged for an order.
+MONEY_TIMING = re.compile(r"""(?ix)
+    \b(?:when|how\ (?:long|soon|many\ (?:days|business\ days))|what\ day)\b
+    (?![^.?!]{0,60}\b(?:charg\w*|bill\w*|debit\w*|pay\ for|taken\ from)\b)
+    (?: [^.?!]{0,40}\b(?:the|my|that|this|our)\ (?:\w+\ )?(?:money|refund|funds|cash|reimbursement)\b
+      | [^.?!]{0,40}\b(?:see|show\w*|appear\w*|arriv\w*|land\w*|be|get|come|go|hit|reach\w*|
+           back)\b[^.?!]{0,20}\b(?:on|in|to|into|onto)\ my\ (?:card|statement|account|bank|
+           credit\ card|debit\ card|paypal)\b
+      | [^.?!]{0,30}\b(?:money|refund|funds|cash)\b[^.?!]{0,20}\b(?:arriv\w*|come|show|appear|
+           land|clear|reach|be\ back|get\ back)\b)
+""")
+# The same question about "it" right after a refund of a delivered order: the order is already
+# here, so only the money can still arrive ("and when will it arrive?", "how long will it take?").
+IT_TIMING = re.compile(r"""(?ix)
+    ^\W*(?:(?:and|so|ok|okay|great|thanks|cool|perfect)\W+)*
+    (?:when\ (?:will|does|do|would|should|can)\ (?:it|i)\b[^.?!]{0,25}\b(?:arriv\w*|come|show|
+        appear|land|get\ it|see\ it|have\ it|be\ back|get\ there|reach\w*)
+      | how\ (?:long|soon)\b[^.?!]{0,30}\b(?:take|takes|arriv\w*|come|show|appear|land)\b)
+      (?:\s+(?!and\b|but\b|or\b|also\b)[\w']+){0,4}\s*\?*\s*$
+""")
 TIMING = ("Banks usually take 5-10 business days to show a refund on your statement; if it "
           "isn't there after 10 business days, reply here and we'll trace the payment.")
 
 
-def asks_about_refund(text: str) -> bool:
-    return bool(ASKS_ABOUT_REFUND.search(text))
+def asks_about_refund(text: str, just_refunded: bool = False) -> bool:
+    """`just_refunded`: the order in focus has been refunded, so "when will it arrive?" is
+    about the money."""
+    return bool(ASKS_ABOUT_REFUND.search(text) or MONEY_TIMING.search(text)
+                or just_refunded and IT_TIMING.search(text))
 
 
 def _line(o: OrderFact) -> str:
@@ -56,9 +80,17 @@ def _line(o: OrderFact) -> str:
             f"issued on {o.refund.created_at:%-d %b %Y} to your original payment method.")
 
 
-def tracking_outcome(u: Understanding, orders: list[OrderFact], now: datetime) -> Outcome:
+PLURAL = re.compile(r"(?i)\b(?:refunds|both|all|they|them|those|these|each)\b")
+
+
+def tracking_outcome(u: Understanding, orders: list[OrderFact], now: datetime,
+                     focus: str | None = None) -> Outcome:
+    """`focus`: the order the conversation is about; a refund of it answers a question that
+    names no order ("and when does the money arrive?" right after it was refunded)."""
     named = [o for o in orders if o.id == u.order_id] or [
         o for o in orders if o.id in u.candidates]
+    if not named and focus and not PLURAL.search(u.text):
+        named = [o for o in orders if o.id == focus and o.refund is not None]
     refunded = [o for o in orders if o.refund is not None]
     if named:
         with_refund = [o for o in named if o.refund is not None]
@@ -74,6 +106,8 @@ def tracking_outcome(u: Understanding, orders: list[OrderFact], now: datetime) -
         elif orders:
             lines = ["I can't see any refunds on your account yet. If you'd like one, tell me "
                      "which order and I'll check whether it qualifies."]
+            if MONEY_TIMING.search(u.text):
+                lines.append("Once a refund is issued, " + TIMING[:1].lower() + TIMING[1:])
         else:
             lines = ["I can't see any orders or refunds on your account."]
     if shown:

@@ -50,20 +50,35 @@ LATER = re.compile(
     r"(?i)\b(?:if|once|in case|what if|hypothetically|suppos(?:e|ing))\b|\b(?:when|after) "
     r"(?:it|they|the|my|this|that|these|those|i get)\b[^?.!]{0,40}?\b(?:arriv|come|get here|"
     r"deliver|turn up|show up|fit|work|get (?:it|them))")
+# "how long do I have?", "until when?", "what's the deadline?": how much time is left to act —
+# answered with the window and this order's last day, not with a yes.
+TIME_LEFT = re.compile(
+    r"(?i)\b(?:how (?:long|much time|many days) (?:do|have|did|would|will|'?ve) (?:i|we)\b|"
+    r"how (?:much time|many days|long) (?:is |are |do i have |have i got )?(?:left|remain\w*)|"
+    r"how long (?:is|until|till|before) the (?:\w+ )?(?:window|deadline|period)|until when|"
+    r"till when|by when|what(?:'s| is) the (?:last day|deadline|time limit|cut-?off)|"
+    r"(?:last|final) day\b|time limit|when (?:is|does) the (?:\w+ )?(?:window|deadline|period)"
+    r"(?: close| end| expire| run out)?\b)")
 WHAT_IF_WRONG = {"refund": "return it for a full refund", "replacement": "get a free replacement "
                  "if it arrives damaged, defective or wrong"}
 
 
-def fact_answer(text: str, reason: str, result: ToolResult) -> str:
+def fact_answer(text: str, reason: str, result: ToolResult, offer: bool = True) -> str:
     """A question about an action answered with the order's facts, opening with the yes or
-    no that answers the question as it was asked."""
+    no that answers the question as it was asked (`offer=False`: without offering to act,
+    when the offer is made anyway)."""
     details = result.details
     offer = {"refund": " Would you like me to refund it?",
              "cancel": " Would you like me to cancel it?",
              "replacement": " If so, tell me what's wrong with it and I'll set it up."
-             }.get(details.get("purpose"), "")
+             }.get(details.get("purpose"), "") if offer else ""
     lower = f"{reason[:1].lower()}{reason[1:]}"
     bare = re.sub(r"^yes\s*[—-]\s*", "", lower)
+    if TIME_LEFT.search(text) and details.get("eligible") and not HOW_MUCH_BACK.search(text):
+        if details.get("window_days") and details.get("deadline"):
+            return f"{details['window_days']} days from delivery — {bare}{offer}"
+        if details.get("purpose") == "cancel":
+            return f"Until it ships — {bare}{offer}"
     how_much = HOW_MUCH_BACK.search(text) and details.get("purpose") in ("refund", "cancel")
     if how_much and details.get("eligible") and details.get("amount") is not None:
         # "how much would I get back?": the amount is the answer, not a yes.

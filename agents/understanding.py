@@ -130,12 +130,19 @@ def clear_request(text: str) -> bool:
 
 
 # "where is it", "still not here", "hasn't arrived": asking where an order is.
-WHERE_IS = re.compile(r"(?i)\b(?:where(?:'s| is| are| the (?:hell|heck|f\w*) is| on earth is)\b|when did\b[^?.!]{0,40}\b(?:arrive|ship|"
+WHERE_IS = re.compile(r"(?i)\b(?:where(?:'s| is| are| the (?:hell|heck|f\w*) is| on earth is)\b|whr\b|when did\b[^?.!]{0,40}\b(?:arrive|ship|"
                       r"get delivered|come)|(?:has|have|did)\b[^?.!]{0,40}\b(?:arrived?|shipped|"
                       r"been delivered|ship)\b|still (?:not|isn'?t|hasn'?t|haven'?t) "
                       r"(?:here|arrived|come|shipped|delivered)|(?:hasn'?t|haven'?t|not) "
                       r"(?:arrived|come|shown up|been delivered)|when will\b[^?.!]{0,40}\b"
                       r"(?:arrive|get here|ship|come)|track(?:ing)?\b|shipped yet|arrived yet)")
+# "whr", "wher": where, as typed on a phone.
+WHERE_SHORT = re.compile(r"(?i)\b(?:whr|wher|whre|wheres)\b")
+# What a bare "where is it?" may say besides the item: "my helmet??", "the helmet order?? whr".
+BARE_WORDS = frozenset("""
+my the a an order orders package parcel it is its still yet now where wheres whr wher whre
+status update any news on of and so um hmm hey hi
+""".split())
 # A question about how an action works ("what's the refund window for order 1042?", "would I
 # get a refund if I sent it back?") is not a request to act: R10 asks before doing anything.
 # Polite requests ("can I get a refund…?", "could you cancel…?") are not in this list.
@@ -316,6 +323,45 @@ def _returns_only(match: re.Match, text: str) -> bool:
     return not REFUND_WORDS.search(rest)
 
 
+# Where a message's later clause may start: "it came 30 days ago, am I still in time…?".
+CLAUSE_BREAK = re.compile(r"[,;:]\s*|\s+[-–—]+\s+|(?<=[.!?])\s+|\n+")
+
+
+def later_question(text: str, intent: str) -> bool:
+    """A question about the action asked after a leading clause that only gives facts ("it came
+    exactly 30 days ago, am I still in time for a refund?", "I got the jacket last month - would
+    I get my money back?"): as much a question as without the first clause (R10). The clause
+    itself must name the action, and nothing before it ask for it ("refund the jacket, when
+    will I get the refund?" is a request with a question about its timing)."""
+    words = ACTION_WORDS.get(intent)
+    if words is None or not text.rstrip().endswith("?"):
+        return False
+    for m in CLAUSE_BREAK.finditer(text):
+        clause, before = text[m.end():], text[:m.start()]
+        if not clause.strip() or not INFO_QUESTION.match(clause):
+            continue
+        question = re.split(r"(?<=[?])\s", clause, maxsplit=1)[0]
+        if not question.rstrip().endswith("?"):
+            continue
+        if (asks_for(words, question) or ABLE.search(question)) and not any(
+                asks_for(w, before) for w in ACTION_WORDS.values()):
+            return True
+    return False
+
+
+def bare_item_question(text: str) -> bool:
+    """"helmet??", "my helmet?", "helmet whr": an item named (the caller ties it to an order)
+    with only question marks or a "where" besides. Of an order on its way, that asks where it
+    is (R5); a word of an action, a reason or anything more makes it something else."""
+    words = re.findall(r"[a-z']+", text.lower())
+    if not words or len(words) > 5 or not ("?" in text or WHERE_SHORT.search(text)):
+        return False
+    if any(asks_for(pattern, text) for pattern in ACTION_WORDS.values()) \
+            or POLICY_WORDS.search(text) or courtesy_only(text) or entities.extract_reason(text):
+        return False
+    return sum(w not in BARE_WORDS for w in words) <= 2
+
+
 def refine(text: str, probs: dict[str, float]) -> Understanding:
     intent = max(probs, key=probs.get)
     confidence = probs[intent]
@@ -410,7 +456,8 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
             and not GO_AHEAD.search(text):
         confidence *= 0.55
         signals.append("asked as a question")
-    elif intent in ACTION_INTENTS and INFO_QUESTION.match(text) and asks_question \
+    elif intent in ACTION_INTENTS and (INFO_QUESTION.match(text) and asks_question
+                                       or later_question(text, intent)) \
             and not GO_AHEAD.search(text) and not clear:
         confidence *= 0.55
         signals.append("asked as a question")

@@ -69,7 +69,8 @@ def _refund(session: Session, ctx: ToolContext, order: Order) -> ToolResult:
         details["needs_approval"] = True
         text += (f" As it's over {fmt(ctx.settings.auto_refund_limit_cents)}, a person on our "
                  "team approves it first.")
-    details.update(delivered_at=delivered.date().isoformat(), deadline=deadline.date().isoformat())
+    details.update(delivered_at=delivered.date().isoformat(), deadline=deadline.date().isoformat(),
+                   window_days=ctx.settings.refund_window_days)
     return ToolResult("success", text, details, order_id=order.id)
 
 
@@ -93,7 +94,8 @@ def _replacement(session: Session, ctx: ToolContext, order: Order) -> ToolResult
         return ToolResult("success", verdict.reason, details, order_id=order.id)
     delivered = guard.delivered_on(order)
     deadline = delivered + timedelta(days=ctx.settings.replacement_window_days)
-    details["deadline"] = deadline.date().isoformat()
+    details.update(deadline=deadline.date().isoformat(),
+                   window_days=ctx.settings.replacement_window_days)
     return ToolResult("success", (
         f"R4 replacement: yes — order #{order.id} ({items_text(order)}) was delivered on "
         f"{_day(delivered)}; if an item arrived damaged, defective or wrong, we can send a free "
