@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from agents import entities, records
-from agents.dialogue import Dialogue, remember
+from agents.dialogue import Dialogue, also_asked, also_asked_note, remember
 from agents.entities import THREAT
 from agents.message_turns import MessageTurns
 from agents.offer_turns import OfferTurns
@@ -100,6 +100,11 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         u = self.nlu.understand(normalise(text, item_words(orders)))
         ctx = self._context(turn, u, request_id)
         step = self._answer_offer(turn, u, ctx, orders)
+        if step is not None and step.confirmed:
+            more = also_asked(u.text, orders, step.outcome.order_id, step.outcome.intent)
+            if more:  # "yes, and the throw pillow too": named, and kept for the next yes
+                step.outcome.extra["suffix"] = also_asked_note(more, orders)
+                step.outcome.extra["todo"] = [more]
         if step is None and turn.state.get("read_instead"):
             # The offer was refused with a new request after the no: read only that request.
             u = self._read_instead(turn.state.pop("read_instead"), orders)

@@ -85,9 +85,10 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
         u.confidence, u.reason = max(u.confidence, 0.9), waiting[0].get("reason") or u.reason
         u.signals.append("next request")
         return []
-    if (not found.order_ids and not found.candidates and not found.unknown_id
-            and not dialogue.focus and FOCUS_REF.search(u.text) and not pending):
-        u.signals.append("refers to an order not named")  # "cancel them": ask, don't guess
+    if (not found.order_ids and not found.candidates and not found.unknown_id and not pending
+            and (not dialogue.focus and FOCUS_REF.search(u.text) or found.how == "described")):
+        # "cancel them", "the one I ordered 20 days ago" (none was): ask, don't guess
+        u.signals.append("refers to an order not named")
     if (not found.order_ids and not found.candidates and not found.unknown_id and dialogue.focus
             and u.intent in ACTION_INTENTS and SWITCH.search(u.text)
             and any(o.id == dialogue.focus for o in orders)):
@@ -129,6 +130,37 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
             u.intent, u.confidence = wanted, max(u.confidence, 0.7)
             u.signals.append("no longer wanted")
     return []
+
+
+YES_FIRST = re.compile(r"(?i)^\W*(?:(?:yes|yeah|yep|yup|sure|ok|okay|please|go ahead|do it|"
+                       r"confirm(?:ed)?|that'?s right|correct)\b[\s,.!-]*)+")
+ADDED = re.compile(r"(?i)\b(?:too|also|as well|and|plus|same for|same with|another)\b")
+ASKED = {"refund": "asked for a refund for", "cancel": "asked me to cancel",
+         "replacement": "asked for a replacement for"}
+
+
+def also_asked(text: str, orders: list[OrderFact], offered_order: str | None,
+               offered_intent: str) -> dict | None:
+    """"yes, and the throw pillow too": the yes confirmed the offer; the rest of the message
+    asks for something more — the same action (or the one it names) for another order. One
+    action per message, so it is named and kept for the next yes (R11), never dropped."""
+    rest = YES_FIRST.sub("", text, count=1)
+    if rest == text or not rest.strip():
+        return None
+    named = _action_cue(rest)
+    if not (named or ADDED.search(rest)):
+        return None
+    found = link(rest, orders)
+    others = [oid for oid in found.order_ids if oid != offered_order]
+    if not others or offered_intent not in ACTION_INTENTS and not named:
+        return None
+    return {"intent": named or offered_intent, "order_id": others[0], "reason": None}
+
+
+def also_asked_note(step: dict, orders: list[OrderFact]) -> str:
+    label = next((f" ({o.label})" for o in orders if o.id == step["order_id"]), "")
+    return (f"You also {ASKED[step['intent']]} order #{step['order_id']}{label}: reply “yes” when "
+            "you're ready and I'll tell you exactly what will happen before anything changes.")
 
 
 def _action_cue(text: str) -> str | None:

@@ -14,11 +14,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rapidfuzz import fuzz
 
 from agents.entities import ascii_digits, extract_order_id, extract_order_ids, extract_reason
 from agents.shop_view import OrderFact
+from db.models import utcnow
 
 STOP = frozenset("""the a an my your our of for and with in on to piece pieces
 item items order orders one ones thing things stuff product products x pair pairs new
@@ -293,6 +295,81 @@ def _from_list(text: str, listed: list[OrderFact], focus: str | None) -> list[st
     return []
 
 
+# "both pending ones", "my delivered orders", "the unshipped stuff": orders named by status.
+STATUS_NAMES = re.compile(
+    r"(?i)\b(?:(the|my|both|all|those|these|two|three|2|3|every)\s+(?:(?:of\s+)?(?:my|the)\s+)?|"
+    r"(?<!\w))(pending|processing|shipped|delivered|unshipped|undelivered)\s+"
+    r"(ones?|orders?|items?|things?|stuff|purchases?|parcels?|packages?)\b")
+PLURAL = re.compile(r"(?i)^(?:both|all|those|these|two|three|2|3|every)$|s$|^stuff$")
+# "ordered yesterday", "arrived 12 days ago", "from last week", "the one I bought on Monday".
+WHEN = re.compile(
+    r"(?i)\b(?:(yesterday|today|this morning|last night)|(\d{1,2}|a|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|a couple of|a few)\s+(days?|weeks?)\s+ago|(last|this|a)\s+week(?:\s+ago)?|"
+    r"(?:on|last)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b")
+NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ORDERED_WORDS = re.compile(r"(?i)\b(?:order\w*|plac\w*|bought|buy|purchas\w*|made)\b")
+DELIVERED_WORDS = re.compile(r"(?i)\b(?:arriv\w*|deliver\w*|came|come|received|got|turned up|"
+                             r"showed up)\b")
+SHIPPED_WORDS = re.compile(r"(?i)\b(?:shipped|sent|dispatched|posted)\b")
+
+
+def _days_ago(m: re.Match, now: datetime) -> tuple[int, int] | None:
+    """The range of days ago (inclusive) a time phrase names."""
+    if m.group(1):
+        return (0, 0) if m.group(1).lower() in ("today", "this morning") else (
+            (1, 1) if m.group(1).lower() == "yesterday" else (0, 1))
+    if m.group(2):
+        count = int(m.group(2)) if m.group(2).isdigit() else NUMBER_WORDS[m.group(2).lower()]
+        if m.group(3).lower().startswith("week"):
+            return 7 * count - 3, 7 * count + 3
+        return count, count
+    if m.group(4):
+        return {"last": (4, 13), "this": (0, now.weekday()), "a": (6, 8)}[m.group(4).lower()]
+    back = (now.weekday() - WEEKDAYS.index(m.group(5).lower())) % 7 or 7
+    return back, back
+
+
+def _described(text: str, orders: list[OrderFact], now: datetime | None) -> Link | None:
+    """Orders the words describe by status ("both pending ones") or by when something happened
+    to them ("I ordered something yesterday", "the thing that arrived 12 days ago"), when no
+    number, item or list points anywhere. R7: narrowing, never a guess — one fit is that order,
+    several fit a plural ("both", "ones") all of them, several fit a singular: ask among them."""
+    fits, plural = None, False
+    m = STATUS_NAMES.search(text)
+    if m:
+        word = m.group(2).lower()
+        wanted = {"unshipped": ("pending", "processing"),
+                  "undelivered": ("pending", "processing", "shipped")}.get(word, (word,))
+        fits = [o.id for o in orders if o.status in wanted]
+        plural = bool(PLURAL.search(m.group(1) or "") or PLURAL.search(m.group(3)))
+    m = WHEN.search(text)
+    if m:
+        now = (now or utcnow()).replace(tzinfo=None)
+        low, high = _days_ago(m, now)
+        near = text[max(0, m.start() - 60):m.end() + 30]
+        kinds = [k for k, words in (("ordered_at", ORDERED_WORDS), ("delivered_at", DELIVERED_WORDS),
+                                    ("shipped_at", SHIPPED_WORDS)) if words.search(near)]
+        kinds = kinds or ["ordered_at", "delivered_at", "shipped_at"]
+
+        def when(o: OrderFact) -> bool:
+            for kind in kinds:
+                at = getattr(o, kind)
+                if at is not None and low <= (now.date() - at.replace(tzinfo=None).date()).days <= high:
+                    return True
+            return False
+        dated = [o.id for o in orders if when(o)]
+        fits = dated if fits is None else [oid for oid in fits if oid in dated]
+    if fits is None:
+        return None
+    if not fits:  # described, but none of theirs fits: ask rather than let R7 pick another
+        return Link(how="described")
+    if len(fits) == 1 or plural:
+        return Link(fits, how="described")
+    return Link([], candidates=fits, how="described")
+
+
 def _position(text: str, oid: str, orders: list[OrderFact]) -> int:
     """Where in the text an order is first named (by number, or by one of its item words)."""
     low = text.lower()
@@ -305,7 +382,7 @@ def _position(text: str, oid: str, orders: list[OrderFact]) -> int:
 
 
 def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
-         focus: str | None = None, hint: str | None = None) -> Link:
+         focus: str | None = None, hint: str | None = None, now: datetime | None = None) -> Link:
     """`hint`: an order id the entity rules already read ("it's 7" after a question)."""
     text = ascii_digits(text)
     numbers, unknown = _numbers(text, orders, hint)
@@ -343,6 +420,9 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
         return Link(named, how="item")
     if tied:
         return Link(named, candidates=tied, how="item")
+    described = _described(quiet, orders, now)
+    if described is not None:
+        return described
     if focus and FOCUS_REF.search(text) and any(o.id == focus for o in orders):
         return Link([focus], how="focus")
     return Link()

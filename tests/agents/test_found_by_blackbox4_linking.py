@@ -113,3 +113,101 @@ def test_the_corrected_order_is_proposed_and_the_other_never_moves(shop, user, t
     assert done["action_result"]["status"] == "success" and done["order_id"] == meant
     assert [r[0] for r in refund_rows(shop, user_id=user)[len(before):]] == [meant]
     assert order_row(shop, taken_back)["status"] == status_before
+
+
+# --- R7: orders described by status or by when something happened to them -----------------
+
+from agents.order_linking import link  # noqa: E402
+from agents.shop_view import OrderFact  # noqa: E402
+
+NOW = datetime(2026, 11, 30, 12, 0)
+
+
+def fact(oid, status, item, ordered, delivered=None, total=1000):
+    day = lambda n: None if n is None else datetime(2026, 11, 30 - n, 9, 0)  # noqa: E731
+    return OrderFact(oid, status, (item,), total, day(ordered), None, day(delivered), None, None,
+                     None, False, None)
+
+
+MIA = [fact("31301", "pending", "Scented candle", 1), fact("31302", "pending", "Throw pillow", 2),
+       fact("31303", "processing", "Wall clock", 3)]
+RAJ = [fact("30201", "delivered", "Office chair", 7, 3), fact("30202", "delivered",
+       "Wireless mouse", 16, 12), fact("30203", "processing", "Phone case", 2)]
+
+
+@pytest.mark.parametrize(("text", "orders", "ids", "candidates"), [
+    ("cancel both pending ones", MIA, ["31301", "31302"], []),
+    ("cancel all my pending orders", MIA, ["31301", "31302"], []),
+    ("cancel my pending order", MIA, [], ["31301", "31302"]),  # one of two: ask among them
+    ("cancel the processing one", MIA, ["31303"], []),
+    ("I ordered something yesterday by mistake, cancel it", MIA, ["31301"], []),
+    ("cancel the thing I bought 3 days ago", MIA, ["31303"], []),
+    ("I want to return the thing that arrived 12 days ago", RAJ, ["30202"], []),
+    ("refund what was delivered three days ago", RAJ, ["30201"], []),
+    ("the stuff I ordered last week, refund it", RAJ, ["30201"], []),
+    ("the stuff from last week, refund it", RAJ, [], ["30201", "30202"]),
+    ("cancel the unshipped order", RAJ, ["30203"], []),
+])
+def test_words_that_describe_orders_narrow_the_choice(text, orders, ids, candidates):
+    found = link(text, orders, now=NOW)
+    assert (found.order_ids, found.candidates) == (ids, candidates)
+
+
+@pytest.mark.parametrize(("text", "orders"), [
+    ("cancel my order", MIA),
+    ("I ordered it 20 days ago, cancel it", MIA),   # nothing fits: ask, don't guess
+    ("it arrived yesterday, refund it", RAJ),
+    ("the order is pending for ages", MIA),
+])
+def test_descriptions_nothing_fits_leave_the_choice_open(text, orders):
+    found = link(text, orders, now=NOW)
+    assert (found.order_ids, found.candidates) == ([], [])
+
+
+def test_an_item_named_beats_a_date():
+    assert link("cancel the wall clock I ordered yesterday", MIA, now=NOW).order_ids == ["31303"]
+
+
+@pytest.mark.parametrize(("user", "messages", "first", "rest"), [
+    (12, ["cancel both unshipped orders"], "31204", "31205"),
+])
+def test_both_named_by_status_proposes_one_and_names_the_other(shop, user, messages, first,
+                                                                rest):
+    offer = chat(shop, user, *messages)[-1]
+    assert (offer["action"], offer["order_id"], offer["action_result"]["status"]) == (
+        "cancel_order", first, "needs_confirmation"), offer["response"]
+    assert f"#{rest}" in offer["response"] and "31203" not in offer["response"]
+
+
+def test_a_date_picks_the_one_order_it_fits(shop):
+    offer = chat(shop, 42, "I want a refund for what was delivered 10 days ago")[0]
+    assert (offer["action"], offer["order_id"], offer["action_result"]["status"]) == (
+        "issue_refund", "34201", "needs_confirmation"), offer["response"]
+    ask = chat(shop, 42, "refund the thing that arrived yesterday")[0]  # none did
+    assert (ask["action"], ask["action_result"]["status"]) == ("none", "needs_info")
+
+
+# --- a yes that asks for more ---------------------------------------------------------------
+
+def test_yes_and_another_order_too_confirms_and_keeps_the_second(shop):
+    offer, done, again = chat(shop, 26, "cancel the cookbook", "yes, and refund the pan too",
+                              "yes")
+    assert offer["order_id"] == "32601" and offer["action_result"]["status"] == \
+        "needs_confirmation"
+    assert done["action_result"]["status"] == "success" and done["order_id"] == "32601"
+    assert "32602" in done["response"]
+    assert (again["action"], again["order_id"], again["action_result"]["status"]) == (
+        "issue_refund", "32602", "needs_confirmation"), again["response"]
+
+
+@pytest.mark.parametrize("text", ["yes", "yes please, thanks!", "yes, go ahead and do it"])
+def test_a_plain_yes_asks_for_nothing_more(text):
+    from agents.dialogue import also_asked
+    assert also_asked(text, MIA, "31301", "cancel") is None
+
+
+def test_yes_with_the_same_order_again_asks_for_nothing_more():
+    from agents.dialogue import also_asked
+    assert also_asked("yes, cancel the candle too", MIA, "31301", "cancel") is None
+    assert also_asked("yes and the throw pillow too", MIA, "31301", "cancel") == {
+        "intent": "cancel", "order_id": "31302", "reason": None}
