@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from agents.order_linking import FOCUS_REF, Link, link
-from agents.requests import CUES, Request, split
+from agents.requests import CUES, Request, _cues, split
 from agents.several_requests import request_sentences
 from agents.shop_view import OrderFact
 from agents.understanding import ACTION_INTENTS, HEDGE, INFO_QUESTION, WHERE_IS, Understanding
@@ -27,6 +27,7 @@ NEXT = re.compile(r"(?i)\b(?:the other one|the other order|the other|next one|th
 SWITCH = re.compile(r"(?i)\b(?:rather|instead|actually|then|prefer)\b")
 BOTH = re.compile(r"(?i)\b(?:both|all of them|each of them|all (?:two|three|2|3)|the two of them)\b")
 NO_LONGER = re.compile(r"(?i)\b(?:don'?t|do not|no longer) (?:want|need)\b|changed my mind")
+SENT_REPLACEMENT = re.compile(r"(?i)\b(?:the|my|your|this|that|these|those) replacement\b")
 OWN_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track|"
                      r"status|arriv|ship)\w*")
 
@@ -54,6 +55,13 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
     """Tie the message to orders (u.order_id / u.candidates) and to what came before; return
     the separate requests when it holds several."""
     found = link(u.text, orders, dialogue.listed, dialogue.focus, hint=u.order_id)
+    if u.intent == "replacement" and SENT_REPLACEMENT.search(u.text):
+        # "the replacement headphones you sent are broken, refund them": "replacement" names
+        # the order; the request is the action the words ask for.
+        named = {intent for _, intent in _cues(u.text)} - {"status"}
+        if len(named) == 1 and named != {"replacement"}:
+            u.intent = named.pop()
+            u.signals.append("the replacement order named")
     requests = [] if pending else split(u.text, orders, dialogue.listed, dialogue.focus)
     asked = None if pending else request_sentences(u.text, orders, dialogue.listed,
                                                    dialogue.focus)
@@ -161,6 +169,22 @@ def also_asked_note(step: dict, orders: list[OrderFact]) -> str:
     label = next((f" ({o.label})" for o in orders if o.id == step["order_id"]), "")
     return (f"You also {ASKED[step['intent']]} order #{step['order_id']}{label}: reply “yes” when "
             "you're ready and I'll tell you exactly what will happen before anything changes.")
+
+
+NEVER_MIND = re.compile(r"(?i)^\W*(?:(?:actually|oh|ok|okay|wait|hmm+|sorry|erm|um)[,.!\s]+)*"
+                        r"(?:no+|nope|nah|never ?mind|forget (?:it|that))\b[^.?!;,]*[.?!;,]*\s*")
+
+
+UNDO = re.compile(r"(?i)\b(?:revers\w*|undo\w*|undone|take (?:it |that )?back|put (?:it )?back)\b")
+
+
+def asks_more(text: str) -> bool:
+    """"actually never mind, I figured it out. where's my telescope?": after the no, a request
+    or question of its own — answer that, rather than read the message as a bare no."""
+    rest = NEVER_MIND.sub("", text, count=1)
+    if rest == text or len(re.findall(r"[a-z]+", rest.lower())) < 2 or UNDO.search(rest):
+        return False
+    return bool(OWN_CUE.search(rest) or WHERE_IS.search(rest))
 
 
 def _action_cue(text: str) -> str | None:

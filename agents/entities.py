@@ -54,7 +54,9 @@ REASONS: dict[str, tuple[str, ...]] = {
         r"\bbroken\b", r"\bbroke\b", r"\bsnapped\b", r"broke off", r"fell off", r"came off",
         r"came apart", r"fell apart", r"split (?:open|in)", r"\bripped\b", r"crack(?:ed|s)?\b", r"smash(?:ed)?", r"shatter(?:ed)?",
         r"dent(?:ed)?\b", r"damag(?:ed|e)", r"in pieces", r"torn\b", r"ripped", r"scratch(?:ed|es)",
-        r"crushed", r"leak(?:ing|ed|s)?\b", r"bent\b", r"chipped", r"arrived destroyed"),
+        r"crushed", r"leak(?:ing|ed|s)?\b", r"bent\b", r"chipped",
+        r"(?:has|have|with|got|there'?s|there is) (?:a |an )?(?:small |big |little |huge )?"
+        r"(?:chip|chips|dent|hole|tear|scratch)\b", r"arrived destroyed"),
     "defective": (
         r"does(?:n'?t| not) work", r"do(?:n'?t| not) work", r"is(?:n'?t| not) working",
         r"stopped working", r"not working", r"won'?t (?:turn|switch|power|start|charge|boot|work)",

@@ -22,7 +22,7 @@ from agents.amounts import (
     whole_order_note,
 )
 from agents.confirmation import answer_to_offer
-from agents.dialogue import Dialogue, read_in_context
+from agents.dialogue import Dialogue, asks_more, read_in_context
 from agents.language import english_share, foreign_language, says_yes
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.refund_tracking import asks_about_refund, tracking_outcome
@@ -61,7 +61,7 @@ class MessageTurns:
         if WHY.match(u.text) and history and history[-1].get("outcome") in (
                 "denied", "needs_info", "escalated") and history[-1].get("reason"):
             return self._explain(history[-1], u, dialogue)
-        if answer == "no" and last_action(history):
+        if answer == "no" and last_action(history) and not asks_more(u.text):
             return self._nothing_to_undo(last_action(history), u)
         requests = []
         if offering:

@@ -370,6 +370,23 @@ def _described(text: str, orders: list[OrderFact], now: datetime | None) -> Link
     return Link([], candidates=fits, how="described")
 
 
+# "the replacement headphones you sent", "the new one you sent me" vs "the original kettle".
+REPLACEMENT_REF = re.compile(r"(?i)\b(?:replacement|replaced one|(?:new|second) (?:one|ones|pair) "
+                             r"(?:you|u) sent|(?:you|u) sent (?:me )?(?:instead|as a replacement))\b")
+ORIGINAL_REF = re.compile(r"(?i)\b(?:original|first one|old one)\b")
+
+
+def _replacement_or_original(text: str, tied: list[OrderFact]) -> str | None:
+    """An item bought once and replaced: the words say which of the two is meant."""
+    sent = [o.id for o in tied if o.replacement_for]
+    bought = [o.id for o in tied if not o.replacement_for]
+    if REPLACEMENT_REF.search(text) and len(sent) == 1:
+        return sent[0]
+    if ORIGINAL_REF.search(text) and len(bought) == 1:
+        return bought[0]
+    return None
+
+
 def _position(text: str, oid: str, orders: list[OrderFact]) -> int:
     """Where in the text an order is first named (by number, or by one of its item words)."""
     low = text.lower()
@@ -419,6 +436,9 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     if named and not tied:
         return Link(named, how="item")
     if tied:
+        one = _replacement_or_original(text, [o for o in orders if o.id in tied])
+        if one and not named:
+            return Link([one], how="item")
         return Link(named, candidates=tied, how="item")
     described = _described(quiet, orders, now)
     if described is not None:

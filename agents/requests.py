@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from agents.entities import extract_reason
-from agents.order_linking import Link, link
+from agents.order_linking import FOCUS_REF, Link, link
 from agents.shop_view import OrderFact
 from agents.understanding import HEDGE, INFO_QUESTION, NEGATION, NOT_A_REQUEST
 
@@ -23,13 +23,17 @@ CUES: tuple[tuple[str, re.Pattern], ...] = (
                           r"send back\b|give (?:it |them )?back)")),
     ("cancel", re.compile(r"(?i)\bcancel\w*")),
     ("replacement", re.compile(r"(?i)\b(?:replac\w*|exchange\w*|swap\b|send (?:me )?(?:a )?"
-                               r"(?:new|another))")),
+                               r"(?:new|another)|(?:want|need|like|get|have)(?: me| us)?"
+                               r"(?: a| some)? (?:new|fresh|working) (?:one|ones|pair|set)\b)")),
     ("status", re.compile(r"(?i)\b(?:where(?:'s| is| are)?|track\w*|status|(?:shipped|arrived|"
                           r"here|delivered) yet|has (?:it|\w+) (?:shipped|arrived)|"
                           r"when (?:will|does|do|is|are)\b[^.?!,]{0,40}?\b(?:arriv|ship|come|"
                           r"get here|deliver)\w*)")),
 )
-# Where a second request may start.
+# "the replacement headphones you sent", "my replacement": an order, not a request for one.
+REPLACEMENT_ORDER = re.compile(r"(?i)\b(?:the|my|your|this|that|these|those)\s+$")
+# Where a second request may start; a sentence end or "also" is where it most surely starts.
+STRONG_JOIN = re.compile(r"(?i)(?:[;.?!]\s+|\s+(?:also|and also|plus)\s+)")
 JOINS = re.compile(r"(?i)(?:[,;.?!]\s*|\s*[+&]\s*|\s+(?:and|also|plus|then)\s+|\s+and also\s+)")
 # A question about an action ("is the baby monitor still refundable?") is answered, not done.
 QUESTION = re.compile(r"(?i)^\s*(?:and\s+|also\s+|but\s+)?(?:is|are|can i|could i|would|will|"
@@ -65,6 +69,9 @@ def _cues(text: str) -> list[tuple[int, str]]:
                     NEGATION.search(text[max(0, m.start() - 80):m.start()])
                     or any(a <= m.start() < b for a, b in complaints)):
                 continue
+            if (intent == "replacement" and m.group(0).lower().startswith("replacement")
+                    and REPLACEMENT_ORDER.search(text[max(0, m.start() - 12):m.start()])):
+                continue
             found.append((m.start(), intent))
     found.sort()
     # "return" inside "refund or return" or a repeat of the same intent is one request.
@@ -82,8 +89,11 @@ def _pieces(text: str, cues: list[tuple[int, str]]) -> list[tuple[str, str]]:
     cuts, kept = [0], [cues[0]]
     for (prev, _), cue in zip(cues, cues[1:], strict=False):
         joins = [m.end() for m in JOINS.finditer(text, prev, cue[0])]
+        strong = [m.end() for m in STRONG_JOIN.finditer(text, prev, cue[0])]
         if joins:
-            cuts.append(joins[-1])
+            # "cancel X. also the tea set has a chip, want a new one": the request starts at
+            # "also", not at the comma just before its verb.
+            cuts.append(strong[-1] if strong else joins[-1])
             kept.append(cue)
     cuts.append(len(text))
     return [(text[a:b].strip(" ,;&"), intent)
@@ -112,6 +122,9 @@ def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     requests: list[Request] = []
     for piece, intent in pieces:
         found = link(piece, orders, listed, focus)
+        if (requests and not (found.order_ids or found.candidates or found.unknown_id)
+                and FOCUS_REF.search(piece)):
+            found = requests[-1].link  # "the headphones are broken, refund them"
         question = _is_question(piece)
         reason = extract_reason(piece) or extract_reason(text)
         if len(found.order_ids) > 1:

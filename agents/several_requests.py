@@ -139,6 +139,7 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
     refused: list[Outcome] = []
     after: list[str] = []
     todo: list[dict] = []
+    unnamed: list[str] = []
     primary: Outcome | None = None
     status: Outcome | None = None
     if u.wants_human:
@@ -163,6 +164,8 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
             after.append(_question(u, r, ctx, runner))
         elif r.intent not in ACTION_INTENTS:
             continue
+        elif primary is not None and not r.order_id:
+            unnamed.append(r.intent)  # "…and refund them": which order is not known yet
         elif primary is not None:
             todo.append({"intent": r.intent, "order_id": r.order_id, "reason": r.reason})
         else:
@@ -178,6 +181,10 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
         return decide(u, ctx, runner, shop)
     if status is not None and main is not status:
         after.insert(0, _said(status))
+    for intent in dict.fromkeys(unnamed):
+        what = {"refund": "asked for a refund", "cancel": "asked me to cancel an order",
+                "replacement": "asked for a replacement"}[intent]
+        after.append(f"You also {what}: tell me which order, and I'll look at it next.")
     for step in todo:
         after.append(f"You also {ASKED[step['intent']]} order #{step['order_id']}: I'll do one "
                      "thing at a time, so say “the other one” when you're ready.")

@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from agents.spelling import normalise, take_back
 from bench.eval.fixture import build_fixture
+from bench.eval.run_eval import apply_replacements
 from tests.agents.offline_shop import build_shop, order_row, refund_rows
 
 ITEMS = ("scented", "candle", "throw", "pillow", "phone", "case", "wireless", "mouse", "office",
@@ -72,8 +74,10 @@ def test_the_understanding_reads_the_corrected_request():
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
     fixture = build_fixture(datetime.now(UTC))
-    fixture.pop("replacements", None)  # not part of the seed-file format (see fixture.py)
+    replacements = fixture.pop("replacements", [])  # applied after loading, as the eval does
     services = build_shop(tmp_path_factory, "blackbox4-linking", fixture)
+    apply_replacements(Path(services.agent.settings.database_url.removeprefix("sqlite:///")),
+                       replacements)
     yield services
     services.close()
 
@@ -211,3 +215,80 @@ def test_yes_with_the_same_order_again_asks_for_nothing_more():
     assert also_asked("yes, cancel the candle too", MIA, "31301", "cancel") is None
     assert also_asked("yes and the throw pillow too", MIA, "31301", "cancel") == {
         "intent": "cancel", "order_id": "31302", "reason": None}
+
+
+# --- a second request in a multi-request message is never dropped ---------------------------
+
+from agents.requests import split  # noqa: E402
+
+TEA = [fact("34801", "delivered", "Tea set", 10, 6), fact("34802", "pending", "Tea kettle", 1)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("the tea kettle - I placed it yesterday, can u cancel. also the tea set from last week has "
+     "a chip, want a new one", [("cancel", "34802"), ("replacement", "34801")]),
+    ("please cancel the kettle. The tea set arrived cracked, I need a new one",
+     [("cancel", "34802"), ("replacement", "34801")]),
+    ("cancel the kettle; plus the tea set is chipped, could I get a new one?",
+     [("cancel", "34802"), ("replacement", "34801")]),
+])
+def test_a_request_put_after_its_story_keeps_its_order(text, expected):
+    assert [(r.intent, r.order_id) for r in split(text, TEA)] == expected
+
+
+def test_the_replacement_order_named_is_not_a_request_for_one():
+    phones = [fact("31901", "delivered", "Wireless headphones", 24, 20),
+              OrderFact("31901-R", "delivered", ("Wireless headphones",), 0, NOW, None, NOW,
+                        None, None, None, False, "31901")]
+    text = "the replacement headphones you sent are broken as well, refund them please"
+    assert split(text, phones) == []
+    assert link(text, phones).order_ids == ["31901-R"]
+    assert link("the original headphones are broken", phones).order_ids == ["31901"]
+    assert link("the headphones are broken", phones).candidates == ["31901", "31901-R"]
+
+
+def test_the_replacement_order_named_gets_the_action_asked_for_and_no_none(shop):
+    reply = chat(shop, 19, "the replacement headphones you sent are broken as well, refund "
+                           "them please")[0]
+    assert "None" not in reply["response"]
+    assert (reply["intent"], reply["order_id"]) == ("refund", "31901-R"), reply["response"]
+    assert reply["proposal"] is None
+
+
+def test_a_second_request_with_no_order_is_asked_about_never_none(shop):
+    reply = chat(shop, 63, "cancel the desk lamp and refund them please")[0]
+    assert "None" not in reply["response"]
+
+
+def test_the_tea_set_replacement_is_named_with_the_kettle_proposal(shop):
+    offer, done, nxt = chat(shop, 48, "the tea kettle - I placed it yesterday, can u cancel. also "
+                            "the tea set from last week has a chip, want a new one", "yes", "yes")
+    assert (offer["action"], offer["order_id"]) == ("cancel_order", "34802"), offer["response"]
+    assert "34801" in offer["response"]
+    assert done["action_result"]["status"] == "success" and done["order_id"] == "34802"
+    assert (nxt["action"], nxt["order_id"], nxt["action_result"]["status"]) == (
+        "create_replacement", "34801", "needs_confirmation"), nxt["response"]
+
+
+# --- "never mind" followed by a question of its own ---------------------------------------
+
+def test_never_mind_then_a_status_question_answers_it(shop):
+    person, status = chat(shop, 1, "get me a human please",
+                          "actually never mind, I figured it out. where's my telescope?")
+    assert person["action_result"]["status"] == "escalated"
+    assert (status["action"], status["order_id"]) == ("get_order_status", "30102")
+    assert "1Z8F4E00030102" in status["response"] and "None" not in status["response"]
+
+
+@pytest.mark.parametrize(("text", "more"), [
+    ("actually never mind, I figured it out. where's my telescope?", True),
+    ("nah forget it, cancel the bookmark instead", True),
+    ("no. where is it?", True),
+    ("never mind", False),
+    ("no thanks", False),
+    ("no, leave it", False),
+    ("no, I want that undone", False),
+])
+def test_what_follows_a_no(text, more):
+    from agents.dialogue import asks_more
+    assert asks_more(text) is more
