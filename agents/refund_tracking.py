@@ -51,6 +51,8 @@ MONEY_TIMING = re.compile(r"""(?ix)
       | [^.?!]{0,40}\b(?:see|show\w*|appear\w*|arriv\w*|land\w*|be|get|come|go|hit|reach\w*|
            back)\b[^.?!]{0,20}\b(?:on|in|to|into|onto)\ my\ (?:card|statement|account|bank|
            credit\ card|debit\ card|paypal)\b
+      | [^.?!]{0,40}\b(?:hit|reach)\w*\ my\ (?:card|statement|account|bank|credit\ card|
+           debit\ card|paypal)\b
       | [^.?!]{0,30}\b(?:money|refund|funds|cash)\b[^.?!]{0,20}\b(?:arriv\w*|come|show|appear|
            land|clear|reach|be\ back|get\ back)\b)
 """)
@@ -58,7 +60,7 @@ MONEY_TIMING = re.compile(r"""(?ix)
 # here, so only the money can still arrive ("and when will it arrive?", "how long will it take?").
 IT_TIMING = re.compile(r"""(?ix)
     ^\W*(?:(?:and|so|ok|okay|great|thanks|cool|perfect)\W+)*
-    (?:when\ (?:will|does|do|would|should|can)\ (?:it|i)\b[^.?!]{0,25}\b(?:arriv\w*|come|show|
+    (?:when\ (?:will|does|do|would|should|can)\ (?:it|i)\b[^.?!]{0,25}\b(?:arriv\w*|come|show|hit|
         appear|land|get\ it|see\ it|have\ it|be\ back|get\ there|reach\w*)
       | how\ (?:long|soon)\b[^.?!]{0,30}\b(?:take|takes|arriv\w*|come|show|appear|land)\b)
       (?:\s+(?!and\b|but\b|or\b|also\b)[\w']+){0,4}\s*\?*\s*$

@@ -57,7 +57,7 @@ TIME_LEFT = re.compile(
     r"how (?:much time|many days|long) (?:is |are |do i have |have i got )?(?:left|remain\w*)|"
     r"how long (?:is|until|till|before) the (?:\w+ )?(?:window|deadline|period)|until when|"
     r"till when|by when|what(?:'s| is) the (?:last day|deadline|time limit|cut-?off)|"
-    r"(?:last|final) day\b|time limit|when (?:is|does) the (?:\w+ )?(?:window|deadline|period)"
+    r"(?:last|final) day\b|time limit|is there a deadline|when (?:is|does) the (?:\w+ )?(?:window|deadline|period)"
     r"(?: close| end| expire| run out)?\b)")
 WHAT_IF_WRONG = {"refund": "return it for a full refund", "replacement": "get a free replacement "
                  "if it arrives damaged, defective or wrong"}

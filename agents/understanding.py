@@ -152,6 +152,7 @@ INFO_QUESTION = re.compile(
     r"when (?:will|would|do|does)|would (?:i|it|that|a|my)|will (?:i|it|that|a|my)|"
     r"is (?:it|there|this|that|order|my)|are (?:there|refunds|replacements)|does|do i|if (?:i|we)|"
     r"can i still|could i still|am i still|is it (?:too late|still possible)|until when|by when|"
+    r"(?:is it |would it be )?still (?:possible|in time|ok(?:ay)?) to|"
     r"how much (?:would|will|do)|what happens if|is \d+|is (?:the|my) \w+(?: \w+)? (?:still )?"
     r"(?:refundable|returnable|cancell?able|replaceable))\b")
 # "how much would I get back for the knives?", "if I send the radio back, how much money do I

@@ -55,6 +55,7 @@ def says_refund_timing(reply):
     (42, "the yoga mat", "34201", "how long until the money shows up on my statement?"),
     (40, "the wool beanie", "34002", "ok great. and when will it arrive?"),
     (68, "the kitchen knives", "37301", "how long will it take?"),
+    (69, "the printer", "37401", "when does it hit my card?"),
 ])
 def test_when_the_money_arrives_after_a_refund(shop, user, item, order_id, question):
     offer, done, answer = chat(shop, user, f"refund {item}", "yes", question)
@@ -86,7 +87,7 @@ def test_when_will_it_arrive_for_an_order_on_its_way_is_still_its_status(shop):
 # --- 2. how long do I have, while a proposal waits --------------------------------------
 
 @pytest.mark.parametrize("question", ["hmm, how long do I have?", "until when can I do this?",
-                                      "how many days do I have left?"])
+                                      "how many days do I have left?", "is there a deadline?"])
 def test_how_long_do_i_have_mid_proposal(shop, question):
     user, order_id = 70, "37503"  # the radio, delivered, refundable
     offer, answer = chat(shop, user, "I want to return the radio", question)
@@ -126,6 +127,8 @@ def test_how_long_do_i_have_asked_alone_answers_with_the_window(shop):
     "it arrived on the 31st. am I still in time to get my money back for the jacket?",
     "so it came a while ago; will I still get a refund for the rain jacket?",
     "the jacket was delivered 4 weeks ago - is the rain jacket still refundable?",
+    "bought it last month and it came 30 days ago. still possible to refund the rain jacket?",
+    "still possible to refund the rain jacket?",
 ])
 def test_question_after_a_leading_clause_is_answered(shop, text):
     [reply] = chat(shop, 8, text)
