@@ -122,6 +122,15 @@ class OfferTurns:
             if snapshot["state"] == "expired" and answer_to_offer(
                     u.text, snapshot["order_id"]) == "yes":
                 return self._offer_again(snapshot, ctx, expired=True)  # a yes that came late
+            if snapshot["state"] == "confirmed" and answer_to_offer(
+                    u.text, snapshot["order_id"]) == "yes":
+                # The conversation still points at a confirmed offer only when the turn that
+                # confirmed it never finished (the process died between the action and the
+                # reply): the client's retry of that yes gets the same result, not "nothing
+                # is waiting". Nothing runs again (the proposal holds its result).
+                confirmed = self.runner.confirm(proposal_id, ctx)
+                return Step(self._confirmed_outcome(confirmed),
+                            request_text=turn.state.get("offer_text"), confirmed=proposal_id)
             return None
         answer = answer_to_offer(u.text, snapshot["order_id"])
         other = _other_order(u.text, snapshot, orders)

@@ -101,3 +101,31 @@ def test_another_status_than_the_offered_order_is_not_a_yes(shop):
     assert offer["order_id"] == "5203"
     assert other["action_result"]["status"] != "success"
     assert order_row(shop, "5203")["status"] == "processing"
+
+
+def test_a_retried_yes_after_a_crash_gets_the_result_not_nothing_is_waiting(shop, monkeypatch):
+    """The process dies after the confirmed refund committed but before the reply was stored
+    (finish_turn never ran): the client's retry of the same yes gets the refund it caused, and
+    nothing runs twice."""
+    from agents import records
+
+    offer, = chat(shop, 1, "refund the running shorts please")
+    assert offer["proposal"]["order_id"] == "5101"
+    real = records.finish_turn
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed between the action and the reply")
+
+    monkeypatch.setattr(records, "finish_turn", crash)
+    with pytest.raises(RuntimeError):
+        shop.agent.resolve(1, "yes", offer["conversation_id"])
+    monkeypatch.setattr(records, "finish_turn", real)
+    assert len(refund_rows(shop, order_id="5101")) == 1  # the action itself committed
+    retry = shop.agent.resolve(1, "yes", offer["conversation_id"])
+    assert retry["action"] == "issue_refund" and retry["order_id"] == "5101"
+    assert retry["action_result"]["status"] == "success" and retry["proposal"] is None
+    assert "nothing" not in retry["response"].lower()
+    assert len(refund_rows(shop, order_id="5101")) == 1  # and it did not run again
+    again = shop.agent.resolve(1, "yes", offer["conversation_id"])  # the reply now stored
+    assert again["action_result"]["status"] != "success" or again["action"] == "none"
+    assert len(refund_rows(shop, order_id="5101")) == 1
