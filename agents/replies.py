@@ -181,6 +181,8 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
         if result.details.get("escalated"):
             extra = " A specialist will review your account and contact you."
         return f"{empathy}I can't do that: {reason[:1].lower() + reason[1:]}{extra} {cite}".strip()
+    if lead and re.match(r"(?:The|Order|Your|This|It)\b", reason):
+        reason = reason[:1].lower() + reason[1:]  # "Done — the damaged item…", not "— The"
     return f"{empathy}{lead}{reason} {cite}".strip()
 
 

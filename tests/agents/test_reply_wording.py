@@ -17,3 +17,19 @@ def test_status_dates_are_written_like_the_portal_writes_them():
 
 def test_a_date_that_cannot_be_read_is_shown_as_given():
     assert day("sometime") == "sometime"
+
+
+
+def test_a_done_reply_continues_the_sentence_in_lower_case():
+    """Seen on the portal: "Done — The damaged item from order #2002 qualifies…"."""
+    from agents.replies import compose
+    from agents.understanding import refine
+    from tools.base import ToolResult
+
+    u = refine("yes", {"replacement": 0.9, "other": 0.1})
+    done = ToolResult("success", "R4 replacement: The damaged item from order #2002 qualifies "
+                                 "for a free replacement.", order_id="2002")
+    text = compose("Ben Carter", u, "create_replacement", done, [])
+    assert text.startswith("Done — the damaged item from order #2002")
+    kept = ToolResult("success", "R2 refund: I've refunded $10.00.", order_id="7")
+    assert compose("Ben Carter", u, "issue_refund", kept, []).startswith("Done — I've refunded")
