@@ -111,15 +111,16 @@ TARGET_END = re.compile(r"(?i)\s*(?:[,;:.!?]|\s-\s|\b(?:because|since|as|it'?s|i
 LONE_ONE = re.compile(r"(?i)^((?:the|my|that)\s+)?([\w-]+\s+)?ones?$")
 
 
-def _is_target(words: str, item_words: tuple[str, ...]) -> bool:
-    """A bare order or item: "31202", "the throw pillow", "the black one"."""
+def _is_target(words: str, item_words: tuple[str, ...], loose: bool = True) -> bool:
+    """A bare order or item: "31202", "the throw pillow", "the black one" (`loose`: any "the
+    …" after an unmistakable "I mean")."""
     words = words.strip(" .,!?;:-")
     if not words or len(words.split()) > 6 or CLAUSE_VERB.search(words):
         return False
     low = words.lower()
     return bool(re.search(r"\d{3,}", low) or LONE_ONE.match(low)
                 or any(w in item_words for w in re.findall(r"[a-z]+", low))
-                or re.match(r"(?:the|my|that)\s+\w+", low))
+                or loose and re.match(r"(?:the|my|that)\s+\w+", low))
 
 
 def _names_one(words: str, item_words: tuple[str, ...]) -> bool:
@@ -155,15 +156,28 @@ def take_back(text: str, item_words: tuple[str, ...] = ()) -> str:
                 after = after[:own.end()] + " " + (PRONOUN.sub(target, rest, count=1)
                                                    if rest else target)
             return (before[:cue.start()] + after).strip()
-        if own or not (strong or _is_target(after, item_words)):
+        if own:
             continue
-        if not _is_target(after, item_words):
+        # "I meant the pillow because I don't need it": the target, then what is said about it
+        cut = TARGET_END.search(after)
+        tail = after[cut.start():].strip() if cut and cut.start() > 0 else ""
+        after = after[:cut.start()] if cut and cut.start() > 0 else after
+        if not strong and re.match(r"(?i)(?:for|about|to|if|that)\b", after.strip()):
+            continue  # "sorry for the essay", "sorry to bother you"
+        after = re.sub(r"(?i)^(?:for|on|of|with|about)\s+", "", after.strip())
+        if not _is_target(after, item_words, loose=strong):
             continue
+        number_word = re.match(r"(?i)(?:order|ord|no\.?)\s*#?\s*(?=\d)", target)
+        if number_word and re.fullmatch(r"#?\s*\d[\w-]*", after.strip(" .!")):
+            after = number_word.group(0) + after.strip(" .!")  # "order 31303… I meant 31302"
         one = LONE_ONE.match(after.strip(" .!").lower())
         if one and target:
             words = ARTICLE.sub("", target).split()
             if one.group(2) and len(words) > 1:
                 words = words[1:]  # "the blue phone case" -> "the black" + "phone case"
             after = f"{one.group(1) or 'the '}{one.group(2) or ''}{' '.join(words)}"
-        return (before[:cue.end()] + " " + after + before[end:]).strip()
+        lead = re.match(r"(?i)(?:for|on|of|with|about)\s+", target)  # "money back for …"
+        lead = lead.group(0) if lead else ""
+        tail = (tail if tail[:1] in ",.!?;:" else " " + tail) if tail.strip(" .!?") else tail
+        return (before[:cue.end()] + " " + lead + after.strip() + before[end:] + tail).strip()
     return text
