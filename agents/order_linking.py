@@ -300,6 +300,11 @@ STATUS_NAMES = re.compile(
     r"(?i)\b(?:(the|my|both|all|those|these|two|three|2|3|every)\s+(?:(?:of\s+)?(?:my|the)\s+)?|"
     r"(?<!\w))(pending|processing|shipped|delivered|unshipped|undelivered)\s+"
     r"(ones?|orders?|items?|things?|stuff|purchases?|parcels?|packages?)\b")
+# "everything that hasn't shipped", "the ones not delivered yet", "the order that hasn't arrived"
+NOT_YET = re.compile(
+    r"(?i)\b(everything|all|the ones?|orders?|stuff|things?|what(?:ever)?|anything)\s+(?:that\s+|which\s+)?"
+    r"(?:hasn'?t|haven'?t|has not|have not|isn'?t|aren'?t|is not|are not|not)\s+(?:been\s+|yet\s+)?"
+    r"(shipped|sent|dispatched|delivered|arrived)\b")
 PLURAL = re.compile(r"(?i)^(?:both|all|those|these|two|three|2|3|every)$|s$|^stuff$")
 # "ordered yesterday", "arrived 12 days ago", "from last week", "the one I bought on Monday".
 WHEN = re.compile(
@@ -344,6 +349,13 @@ def _described(text: str, orders: list[OrderFact], now: datetime | None) -> Link
                   "undelivered": ("pending", "processing", "shipped")}.get(word, (word,))
         fits = [o.id for o in orders if o.status in wanted]
         plural = bool(PLURAL.search(m.group(1) or "") or PLURAL.search(m.group(3)))
+    m = NOT_YET.search(text) if fits is None else None
+    if m:
+        word = m.group(2).lower()
+        wanted = (("pending", "processing") if word in ("shipped", "sent", "dispatched")
+                  else ("pending", "processing", "shipped"))
+        fits = [o.id for o in orders if o.status in wanted]
+        plural = bool(re.match(r"(?i)every|all|the ones|orders|stuff|things|what|any", m.group(1)))
     m = WHEN.search(text)
     if m:
         now = (now or utcnow()).replace(tzinfo=None)

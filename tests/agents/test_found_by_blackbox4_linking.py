@@ -162,6 +162,9 @@ RAJ = [fact("30201", "delivered", "Office chair", 7, 3), fact("30202", "delivere
     ("the stuff I ordered last week, refund it", RAJ, ["30201"], []),
     ("the stuff from last week, refund it", RAJ, [], ["30201", "30202"]),
     ("cancel the unshipped order", RAJ, ["30203"], []),
+    ("cancel everything that hasn't shipped", MIA, ["31301", "31302", "31303"], []),
+    ("cancel the order that has not been shipped yet", RAJ, ["30203"], []),
+    ("where is the one that hasn't arrived?", RAJ, ["30203"], []),
 ])
 def test_words_that_describe_orders_narrow_the_choice(text, orders, ids, candidates):
     found = link(text, orders, now=NOW)
