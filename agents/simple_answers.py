@@ -176,12 +176,18 @@ class SimpleAnswers:
             return Step(Outcome("other", u.confidence, None, "none",
                                  ToolResult("success", "Customer declined; nothing changed.",
                                             {"declined": True})))
-        done = {"issue_refund": "refunded", "cancel_order": "cancelled",
-                "create_replacement": "arranged a replacement for",
-                "escalate_case": "passed to our team"}[last["action"]]
-        return Step(Outcome("other", u.confidence, last.get("order_id"), "none", ToolResult(
-            "success", f"That's already done: I {done} order #{last.get('order_id')} earlier in "
-                       "this conversation, so I can't simply take it back here. If you'd like it "
-                       "reversed, ask for a person and our team will help.",
-            {"already_done": True}, order_id=last.get("order_id"))))
+        order_id = last.get("order_id")
+        if last["action"] == "escalate_case":
+            about = f" about order #{order_id}" if order_id else ""
+            text = (f"Your request{about} is already with our team, so a person will still "
+                    "look at it. If it's sorted now, just tell them in your reply — nothing else "
+                    "has changed.")
+        else:
+            done = {"issue_refund": "refunded", "cancel_order": "cancelled",
+                    "create_replacement": "arranged a replacement for"}[last["action"]]
+            text = (f"That's already done: I {done} order #{order_id} earlier in this "
+                    "conversation, so I can't simply take it back here. If you'd like it "
+                    "reversed, ask for a person and our team will help.")
+        return Step(Outcome("other", u.confidence, order_id, "none", ToolResult(
+            "success", text, {"already_done": True}, order_id=order_id)))
 

@@ -107,7 +107,7 @@ def case_result(case: EscalationCase, new: bool) -> dict:
 def repeat_reason(case: EscalationCase) -> str:
     about = f" about order #{case.order_id}" if case.order_id else ""
     return (f"R12 one case per problem: our team already has your case #{case.id}{about} "
-            f"(opened {case.created_at:%d %b}); I've added this to it, so you don't need to "
+            f"(opened {case.created_at:%-d %b}); I've added this to it, so you don't need to "
             "ask again.")
 
 

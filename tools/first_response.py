@@ -95,4 +95,4 @@ def promise_text(due: datetime | None) -> str:
     """The sentence the customer reads (UTC, like every time the portal shows)."""
     if due is None:
         return ""
-    return f" A person will reply by {due:%a %d %b, %H:%M} UTC at the latest."
+    return f" A person will reply by {due:%a %-d %b, %H:%M} UTC at the latest."

@@ -129,3 +129,10 @@ def test_a_retried_yes_after_a_crash_gets_the_result_not_nothing_is_waiting(shop
     again = shop.agent.resolve(1, "yes", offer["conversation_id"])  # the reply now stored
     assert again["action_result"]["status"] != "success" or again["action"] == "none"
     assert len(refund_rows(shop, order_id="5101")) == 1
+
+
+def test_never_mind_after_asking_for_a_person_never_shows_order_none(shop):
+    """Seen in black-box pass 4: "I passed to our team order #None"."""
+    asked, never = chat(shop, 2, "i want to talk to a person", "never mind")
+    assert asked["escalated"] is True
+    assert "None" not in never["response"] and "with our team" in never["response"]
