@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # SQLite only: `normal` (WAL synced at checkpoints; a commit survives a crash of the
     # process, a power cut may undo the last ones) or `full` (fsync every commit). db/engine.py.
     sqlite_synchronous: Literal["normal", "full"] = "normal"
+    # Requests one API worker runs at once (its thread pool; 40 is AnyIO's default); the others
+    # wait in its event loop. The LLM brain mostly waits on the model, so keep it high there;
+    # the offline brain is CPU-bound (README "Speed").
+    api_threads: int = Field(default=40, ge=1, le=200)
 
     # Business rules (SPEC R2-R10).
     refund_window_days: int = Field(default=30, ge=0)

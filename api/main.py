@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
@@ -33,6 +34,11 @@ def create_app(settings: Settings | None = None, services: AgentServices | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging()
+        # At most API_THREADS requests run their work at once in this worker; the rest wait in
+        # the event loop. With the offline brain the work is CPU-bound: more threads only fight
+        # for the GIL, and a thread holding the database's write lock while it waits for the GIL
+        # stalls every writer (README "Speed").
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         own = services is None
         app.state.services = services or await run_in_threadpool(build_services, settings)
         # The JSONL audit file follows the database within a second, including records that a
