@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from agents import entities, records
-from agents.dialogue import Dialogue, also_asked, also_asked_note, remember
+from agents.dialogue import Dialogue, also_asked, also_asked_note, remember, request_after_yes
 from agents.entities import THREAT
 from agents.message_turns import MessageTurns
 from agents.offer_turns import OfferTurns
@@ -109,13 +109,19 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
             # The offer was refused with a new request after the no: read only that request.
             u = self._read_instead(turn.state.pop("read_instead"), orders)
             ctx = self._context(turn, u, request_id)
+        elif step is None and (rest := request_after_yes(u.text)):
+            # "yes cancel the pillow too", "ok refund the mouse" with no offer it could answer:
+            # the yes confirms nothing, and what follows it is the request.
+            u = self._read_instead(rest, orders)
+            ctx = self._context(turn, u, request_id)
         step = step or self._answer_message(turn, u, ctx, orders)
         return self._finish(turn, u, step)
 
     def _read_instead(self, text: str, orders: list) -> Understanding:
-        """What followed a no to an offer ("the socks - cancel those instead"). The customer was
-        making a request a moment ago and now names one action verb outright: that verb is the
-        request, even where the classifier alone is unsure of the fragment."""
+        """What followed a no to an offer ("the socks - cancel those instead") or a yes that had
+        nothing to confirm ("yes cancel the pillow too"). The customer names one action verb
+        outright: that verb is the request, even where the classifier alone is unsure of the
+        fragment."""
         u = self.nlu.understand(normalise(text, item_words(orders)))
         named = {intent for intent, pattern in CUES if pattern.search(text)} - {"status"}
         if (u.intent not in ACTION_INTENTS and len(named) == 1 and not text.rstrip().endswith("?")

@@ -54,8 +54,9 @@ def answer_to_offer(text: str, order_id: str | None = None) -> Answer:
     if len(text) > 120:
         return "other"
     numbers = [n for n in ORDER_NUMBER.findall(text) if any(c.isdigit() for c in n)]
-    if order_id is not None and any(n.lstrip("#").lower() != order_id.lower() for n in numbers):
-        return "other"  # another order: a new request
+    if numbers and (order_id is None
+                    or any(n.lstrip("#").lower() != order_id.lower() for n in numbers)):
+        return "other"  # an order named with nothing on offer, or another order: a request
     if NO.match(text):
         return "no"
     if STRONG_YES.match(text) and not CHANGES.search(STRONG_YES.sub("", text, count=1)):

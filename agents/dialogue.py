@@ -165,6 +165,21 @@ def also_asked(text: str, orders: list[OrderFact], offered_order: str | None,
     return {"intent": named or offered_intent, "order_id": others[0], "reason": None}
 
 
+def request_after_yes(text: str) -> str | None:
+    """"yes cancel order 2001 too" when no offer is waiting: the words after the yes, when
+    they ask for an action outright (so a bare "yes, thanks" is never read as a request)."""
+    rest = PLAIN_YES_FIRST.sub("", text, count=1)
+    if rest == text or len(re.findall(r"[a-z]+", rest.lower())) < 2:
+        return None
+    # _cues skips an action named in the negative ("yes, but don't cancel it").
+    return rest if any(i in ACTION_INTENTS for _, i in _cues(rest)) else None
+
+
+# A yes word itself ("please" is only politeness: "please don't cancel 1105" is no yes).
+PLAIN_YES_FIRST = re.compile(r"(?i)^\W*(?:(?:yes|yeah|yep|yup|ye|sure|ok|okay|alright)\b"
+                             r"[\s,.!-]*)+")
+
+
 def also_asked_note(step: dict, orders: list[OrderFact]) -> str:
     label = next((f" ({o.label})" for o in orders if o.id == step["order_id"]), "")
     return (f"You also {ASKED[step['intent']]} order #{step['order_id']}{label}: reply “yes” when "

@@ -26,6 +26,9 @@ REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|cash back|reimburs\w*|
                           r"give (?:it |them )?back|send back\b(?! (?:a|an|another|the right|the "
                           r"correct) )|send (?!me\b|us\b|you\b|a\b|an\b|another\b)(?:the |my |this |"
                           r"that |these |those )?[\w-]+(?: [\w-]+)? back)\b"
+                          # "return the blender", "pls return order 2002": returning is a refund
+                          r"|^\W*(?:(?:please|pls|plz|kindly|i'?d like to|i want to)\s+)?return\s+"
+                          r"(?:it|them|this|that|these|those|the|my|order|#?\d)\b"
                           # "I only want $9 back", "give me $4.50 back", "10 dollars back":
                           # money asked for, part of it or not (R2 makes it the whole order).
                           r"|(?:[$€£]\s?\d[\d,]*(?:\.\d{1,2})?|\b\d[\d,]*(?:\.\d{1,2})?\s?(?:dollars?|"

@@ -26,6 +26,7 @@ SHOP = {
               items=_item("Running shorts", 30.00)),
         order("5102", 1, "shipped", 120.00, ordered_days_ago=3, items=_item("Running shoes", 120.00)),
         order("5103", 1, "pending", 12.00, ordered_days_ago=1, items=_item("Running socks", 12.00)),
+        order("5104", 1, "delivered", 64.00, delivered_days_ago=4, items=_item("Rain jacket", 64.00)),
         order("5201", 2, "delivered", 14.00, delivered_days_ago=6, items=_item("Coffee mug", 14.00)),
         order("5202", 2, "pending", 12.00, ordered_days_ago=1, items=_item("Coffee mug", 12.00)),
         order("5203", 2, "processing", 40.00, ordered_days_ago=2, items=_item("Teapot", 40.00)),
@@ -136,3 +137,30 @@ def test_never_mind_after_asking_for_a_person_never_shows_order_none(shop):
     asked, never = chat(shop, 2, "i want to talk to a person", "never mind")
     assert asked["escalated"] is True
     assert "None" not in never["response"] and "with our team" in never["response"]
+
+
+@pytest.mark.parametrize("text", ["Please cancel 5203", "please cancel order 5203",
+                                  "yes cancel the teapot too", "ok cancel 5203"])
+def test_a_request_that_starts_like_a_yes_is_a_request_when_nothing_is_on_offer(shop, text):
+    """Found after pass 4: "Please cancel 31302" got "There's nothing waiting for your
+    go-ahead"; "yes cancel the pillow too" as a first message lost the request."""
+    [reply] = chat(shop, 2, text)
+    assert (reply["action"], reply["order_id"]) == ("cancel_order", "5203")
+    assert reply["action_result"]["status"] == "needs_confirmation"
+    assert order_row(shop, "5203")["status"] == "processing"
+
+
+@pytest.mark.parametrize("text", ["yes, thanks", "Please do NOT cancel order 5203, I still want it",
+                                  "ok"])
+def test_a_yes_or_a_negated_request_with_nothing_on_offer_changes_nothing(shop, text):
+    [reply] = chat(shop, 2, text)
+    assert reply["proposal"] is None and reply["action"] != "cancel_order"
+    assert order_row(shop, "5203")["status"] == "processing"
+
+
+@pytest.mark.parametrize("text", ["return the rain jacket", "pls return order 5104"])
+def test_return_the_item_is_a_refund_request(shop, text):
+    [reply] = chat(shop, 1, text)
+    assert (reply["action"], reply["order_id"]) == ("issue_refund", "5104")
+    assert reply["action_result"]["status"] == "needs_confirmation"
+    assert refund_rows(shop, order_id="5104") == []
