@@ -24,7 +24,7 @@ ASKS_ABOUT_REFUND = re.compile(r"""(?ix)
   | \b(?:did|has|have|was|were|is)\ (?:my|the|your|that|this)\b[^.?!]{0,30}\brefund\w*\b
         [^.?!]{0,40}\b(?:go(?:ne)?\ through|process\w*|issued|paid|done|sorted|sent|come\ through|
            arriv\w*|complete\w*)\b
-  | \b(?:haven'?t|have\ not|didn'?t|not)\ (?:yet\ )?(?:seen|got|gotten|received)\b[^.?!]{0,25}
+  | \b(?:haven'?t|have\ not|didn'?t|not|never|still\ not)\ (?:yet\ )?(?:seen|got|gotten|received)\b[^.?!]{0,25}
         \b(?:money|refund)
   | \bhow\ many\ refunds\b | \brefunds?\ (?:have|did)\ i\ (?:had|get|got|received)\b
   | \bany\ (?:news|update|word)\ (?:on|about)\ (?:the|my)\ (?:money|refund)
@@ -67,6 +67,20 @@ IT_TIMING = re.compile(r"""(?ix)
 """)
 TIMING = ("Banks usually take 5-10 business days to show a refund on your statement; if it "
           "isn't there after 10 business days, reply here and we'll trace the payment.")
+
+
+LATE = ("That was {days} business days ago, longer than banks usually take (5-10 business "
+        "days). If the money isn't on your statement, say “a person” and our team will trace "
+        "the payment with your bank.")
+
+
+def _business_days(since: datetime, now: datetime) -> int:
+    """Weekdays from `since` to `now` (a refund issued on Friday has 1 by Monday)."""
+    days, day = 0, since.date()
+    while day < now.date():
+        day += timedelta(days=1)
+        days += day.weekday() < 5
+    return days
 
 
 def asks_about_refund(text: str, just_refunded: bool = False) -> bool:
@@ -113,7 +127,11 @@ def tracking_outcome(u: Understanding, orders: list[OrderFact], now: datetime,
         else:
             lines = ["I can't see any orders or refunds on your account."]
     if shown:
-        lines.append(TIMING)
+        overdue = [o for o in shown if _business_days(o.refund.created_at, now) > 10]
+        if overdue and len(overdue) == len(shown):
+            lines.append(LATE.format(days=_business_days(overdue[0].refund.created_at, now)))
+        else:
+            lines.append(TIMING)
     focus = (shown[0].id if shown else named[0].id if named else None)
     return Outcome("status", max(u.confidence, 0.8), focus, "none", ToolResult(
         "success", " ".join(lines), {"refund_tracking": True,

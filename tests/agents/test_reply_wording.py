@@ -33,3 +33,33 @@ def test_a_done_reply_continues_the_sentence_in_lower_case():
     assert text.startswith("Done — the damaged item from order #2002")
     kept = ToolResult("success", "R2 refund: I've refunded $10.00.", order_id="7")
     assert compose("Ben Carter", u, "issue_refund", kept, []).startswith("Done — I've refunded")
+
+
+def _fact(oid, refunded_days_ago):
+    from datetime import UTC, datetime, timedelta
+
+    from agents.shop_view import OrderFact, RefundFact
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return OrderFact(oid, "delivered", ("Office chair",), 32900, now - timedelta(days=60), None,
+                     now - timedelta(days=50), None, None,
+                     RefundFact(32900, now - timedelta(days=refunded_days_ago), "refund"),
+                     False, None)
+
+
+def test_a_refund_older_than_banks_take_is_offered_a_trace_not_told_to_wait():
+    """Found by hand: "I never got my refund" about a refund issued 38 days ago was told banks
+    take 5-10 business days and to reply if it isn't there after 10."""
+    from datetime import UTC, datetime
+
+    from agents.refund_tracking import asks_about_refund, tracking_outcome
+    from agents.understanding import refine
+
+    assert asks_about_refund("I never got my refund")
+    assert asks_about_refund("i still not received the money for my chair")
+    u = refine("I never got my refund", {"refund": 0.9, "other": 0.1})
+    now = datetime.now(UTC).replace(tzinfo=None)
+    old = tracking_outcome(u, [_fact("4002", 38)], now).result.reason
+    assert "business days ago, longer than banks usually take" in old and "a person" in old
+    recent = tracking_outcome(u, [_fact("4002", 2)], now).result.reason
+    assert "Banks usually take 5-10 business days" in recent and "longer than" not in recent
