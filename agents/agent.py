@@ -226,6 +226,7 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         remember(dialogue, outcome.intent, outcome.order_id,
                  outcome.result.details.get("choice_ids"), todo)
         state = {**step.remember, "pending": pending, "dialogue": dialogue.as_state(),
+                 "person_offered": bool(outcome.extra.get("person_offered")),
                  "proposal_id": offer["id"] if offer else None,
                  "offer_text": (turn.state.get("offer_text") if step.keep_offer
                                 else redact(step.request_text or turn.text)[:500]
@@ -343,6 +344,7 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         if (u.frustration.frustrated or THREAT.search(u.text)) and not escalated_now \
                 and outcome.intent != "escalate" and result.status != "with_agent":
             text += ANGRY_OFFER
+            outcome.extra["person_offered"] = True
         others = [o for o in entities.extract_order_ids(u.text) if o != outcome.order_id]
         if outcome.order_id and others and not outcome.extra.get("several"):
             text += (f" You also mentioned order {', '.join('#' + o for o in others)}: send it "

@@ -55,6 +55,13 @@ class MessageTurns:
         if pending and u.negative:
             return self._nothing_to_undo(None, u)
         answer = answer_to_offer(u.text)
+        if (answer == "yes" and turn.state.get("person_offered") and not offering
+                and not (pending and pending.get("awaiting") == "confirm")):
+            # "ok" right after "if you'd like a person …, just say “a person”": accepted.
+            u.intent, u.confidence, u.wants_human = "escalate", 1.0, True
+            u.signals.append("accepted a person")
+            ctx.intent, ctx.confidence = u.intent, u.confidence
+            return Step(decide(u, ctx, self.runner, shop), understanding=u, dialogue=dialogue)
         small = self._small_talk(turn, u, shop, dialogue)
         if small is not None:
             return small

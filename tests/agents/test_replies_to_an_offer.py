@@ -164,3 +164,19 @@ def test_return_the_item_is_a_refund_request(shop, text):
     assert (reply["action"], reply["order_id"]) == ("issue_refund", "5104")
     assert reply["action_result"]["status"] == "needs_confirmation"
     assert refund_rows(shop, order_id="5104") == []
+
+
+def test_ok_after_a_person_was_offered_to_an_angry_customer_hands_over(shop):
+    """Found by hand: "ok" right after "If you'd like a person…, just say “a person”" got
+    "Sorry, I couldn't tell which order you mean"."""
+    angry, ok = chat(shop, 2, "third time asking!!! where is my teapot?? nobody answers", "ok")
+    assert angry["action"] == "get_order_status"
+    assert "a person" in angry["response"] and not angry["escalated"]
+    assert ok["escalated"] is True and ok["action"] == "escalate_case"
+
+
+def test_yes_to_an_angry_customers_proposal_still_confirms_it(shop):
+    offer, done = chat(shop, 1, "this is ridiculous!!! refund my rain jacket NOW", "yes")
+    assert offer["proposal"] is not None and "a person" in offer["response"]
+    assert done["action"] == "issue_refund" and done["action_result"]["status"] == "success"
+    assert done["escalated"] is False
