@@ -24,7 +24,7 @@ from agents.entities import THREAT
 from agents.message_turns import MessageTurns
 from agents.offer_turns import OfferTurns
 from agents.offline_brain import Outcome
-from agents.replies import compose, excerpt, handoff_summary, plain
+from agents.replies import PERSON_OFFER, compose, excerpt, handoff_summary, plain
 from agents.requests import CUES
 from agents.shop_view import customer_orders, item_words
 from agents.simple_answers import SimpleAnswers
@@ -340,6 +340,8 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         text = outcome.extra.get("prefix", "") + text
         if outcome.extra.get("suffix"):
             text += " " + outcome.extra["suffix"]
+        if PERSON_OFFER in text or "Would you like me to pass this to a person" in text:
+            outcome.extra["person_offered"] = True
         escalated_now = result.status == "escalated" or bool(result.details.get("escalated"))
         if (u.frustration.frustrated or THREAT.search(u.text)) and not escalated_now \
                 and outcome.intent != "escalate" and result.status != "with_agent":

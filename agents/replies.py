@@ -113,6 +113,10 @@ def _choices(result: ToolResult) -> str:
     return " Your orders: " + "; ".join(choices[:8]) + "."
 
 
+# The question a person is offered with; a plain yes to it hands over (agent.SupportAgent).
+PERSON_OFFER = "or would you like me to pass this to a person on our team?"
+
+
 def compose(name: str, u: Understanding, action: str, result: ToolResult,
             sources: list[dict], *, answer: str | None = None) -> str:
     first = name.split()[0] if name else "there"
@@ -152,8 +156,8 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
                     "to a person on our team? Just say “a person”. Or tell me what you need — "
                     "a refund, a cancellation, a replacement, or where an order is.")
         return (f"I'm not sure I can help with that here, {first}. I can handle refunds, "
-                "cancellations, replacements and order status, answer policy questions, or "
-                "connect you with a person.")
+                "cancellations, replacements and order status, and answer policy questions — "
+                f"{PERSON_OFFER}")
     if status == "needs_confirmation":
         return (f"{empathy}{reason} Reply “yes” to go ahead, or “no” to leave everything as "
                 "it is.")

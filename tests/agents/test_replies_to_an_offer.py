@@ -180,3 +180,11 @@ def test_yes_to_an_angry_customers_proposal_still_confirms_it(shop):
     assert offer["proposal"] is not None and "a person" in offer["response"]
     assert done["action"] == "issue_refund" and done["action_result"]["status"] == "success"
     assert done["escalated"] is False
+
+
+def test_yes_to_the_offer_of_a_person_after_an_out_of_scope_message_hands_over(shop):
+    """Found by hand: "I was charged twice" -> "…or connect you with a person." -> "yes please"
+    got "There's nothing waiting for your go-ahead"."""
+    outside, yes = chat(shop, 1, "I was charged twice", "yes please")
+    assert outside["action"] == "none" and "a person" in outside["response"]
+    assert yes["escalated"] is True and yes["action"] == "escalate_case"
