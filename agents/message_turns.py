@@ -105,7 +105,10 @@ class MessageTurns:
             just_refunded = bool(focus and focus.refund and focus.status in ("delivered",
                                                                               "cancelled"))
             if asks_about_refund(u.text, just_refunded) and not u.wants_human:
-                return Step(tracking_outcome(u, orders, ctx.now, dialogue.focus),
+                case = records.open_case_of(self.session_factory, turn.user_id, turn.ticket_id)
+                return Step(tracking_outcome(u, orders, ctx.now, dialogue.focus,
+                                             waiting=case if case and case["awaiting_decision"]
+                                             else None),
                              understanding=u, dialogue=dialogue)
             if (not pending and not requests and (u.intent in ("other", "policy_question") or (
                     u.intent in ACTION_INTENTS

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.errors import NotFound
 from audit.redact import redact
-from db import ticket_lifecycle
+from db import case_lifecycle, ticket_lifecycle
 from db.engine import reading, transaction
 from db.models import (
     Conversation,
@@ -179,7 +179,8 @@ def open_case_of(factory: sessionmaker[Session], user_id: int, ticket_id: int | 
         case = next((c for c in cases if c.ticket_id == ticket_id), cases[0])
         return {"id": case.id, "order_id": case.order_id, "created_at": case.created_at,
                 "due_at": getattr(case, "due_at", None), "priority": case.priority,
-                "answered_at": getattr(case, "first_response_at", None)}
+                "answered_at": getattr(case, "first_response_at", None),
+                "awaiting_decision": case_lifecycle.awaiting_decision(case)}
 
 
 def stored_response(factory: sessionmaker[Session], proposal_id: str) -> dict | None:

@@ -83,6 +83,22 @@ def _business_days(since: datetime, now: datetime) -> int:
     return days
 
 
+def _waiting_line(waiting: dict | None, orders: list[OrderFact], u: Understanding) -> str | None:
+    """The refund a person still has to approve, when the question is about it (it names that
+    order, or no order at all)."""
+    if not waiting or not waiting.get("order_id") or u.order_id not in (None, waiting["order_id"]):
+        return None
+    order = next((o for o in orders if o.id == waiting["order_id"]), None)
+    if order is None or order.refund is not None:
+        return None
+    when = (f" A person will decide by {waiting['due_at']:%a %-d %b, %H:%M} UTC at the latest."
+            if waiting.get("due_at") and not waiting.get("answered_at") else "")
+    return (f"Your refund of {fmt(order.total_cents)} for order #{order.id} ({order.label}) "
+            f"hasn't been issued yet: it is waiting for a person's approval (case "
+            f"#{waiting['id']}).{when} Once it is approved, the money goes back to your original "
+            "payment method; banks usually take 5-10 business days to show it.")
+
+
 def asks_about_refund(text: str, just_refunded: bool = False) -> bool:
     """`just_refunded`: the order in focus has been refunded, so "when will it arrive?" is
     about the money."""
@@ -100,9 +116,16 @@ PLURAL = re.compile(r"(?i)\b(?:refunds|both|all|they|them|those|these|each)\b")
 
 
 def tracking_outcome(u: Understanding, orders: list[OrderFact], now: datetime,
-                     focus: str | None = None) -> Outcome:
+                     focus: str | None = None, waiting: dict | None = None) -> Outcome:
     """`focus`: the order the conversation is about; a refund of it answers a question that
-    names no order ("and when does the money arrive?" right after it was refunded)."""
+    names no order ("and when does the money arrive?" right after it was refunded).
+    `waiting`: the customer's open case that waits for a person's approval (R2a, R2b): a refund
+    not issued yet because of it is named, rather than "I can't see any refunds"."""
+    held = _waiting_line(waiting, orders, u)
+    if held:
+        return Outcome("status", max(u.confidence, 0.8), waiting["order_id"], "none", ToolResult(
+            "success", held, {"refund_tracking": True, "refunds": [],
+                              "escalation_id": waiting["id"]}, order_id=waiting["order_id"]))
     named = [o for o in orders if o.id == u.order_id] or [
         o for o in orders if o.id in u.candidates]
     if not named and focus and not PLURAL.search(u.text):

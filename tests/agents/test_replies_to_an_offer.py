@@ -20,13 +20,14 @@ def _item(name: str, price: float) -> list[dict]:
 
 
 SHOP = {
-    "users": users(1, 2),
+    "users": users(1, 2, 3),
     "orders": [
         order("5101", 1, "delivered", 30.00, delivered_days_ago=5,
               items=_item("Running shorts", 30.00)),
         order("5102", 1, "shipped", 120.00, ordered_days_ago=3, items=_item("Running shoes", 120.00)),
         order("5103", 1, "pending", 12.00, ordered_days_ago=1, items=_item("Running socks", 12.00)),
         order("5104", 1, "delivered", 64.00, delivered_days_ago=4, items=_item("Rain jacket", 64.00)),
+        order("5105", 3, "delivered", 649.00, delivered_days_ago=3, items=_item("4K monitor", 649.00)),
         order("5201", 2, "delivered", 14.00, delivered_days_ago=6, items=_item("Coffee mug", 14.00)),
         order("5202", 2, "pending", 12.00, ordered_days_ago=1, items=_item("Coffee mug", 12.00)),
         order("5203", 2, "processing", 40.00, ordered_days_ago=2, items=_item("Teapot", 40.00)),
@@ -188,3 +189,15 @@ def test_yes_to_the_offer_of_a_person_after_an_out_of_scope_message_hands_over(s
     outside, yes = chat(shop, 1, "I was charged twice", "yes please")
     assert outside["action"] == "none" and "a person" in outside["response"]
     assert yes["escalated"] is True and yes["action"] == "escalate_case"
+
+
+def test_money_asked_for_while_a_refund_waits_for_approval_says_so(shop):
+    """Found by hand: after a $649 refund went to a person for approval (R2a), "when will I
+    get the money?" answered "I can't see any refunds on your account yet"."""
+    offer, sent, when = chat(shop, 3, "refund the 4K monitor please", "yes",
+                             "when will I get the money?")
+    assert offer["proposal"]["order_id"] == "5105"
+    assert sent["action_result"]["status"] == "escalated"
+    assert "waiting for a person's approval" in when["response"] and "$649.00" in when["response"]
+    assert "can't see any refunds" not in when["response"]
+    assert refund_rows(shop, order_id="5105") == []
