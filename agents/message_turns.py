@@ -65,9 +65,11 @@ class MessageTurns:
         small = self._small_talk(turn, u, shop, dialogue)
         if small is not None:
             return small
-        if WHY.match(u.text) and history and history[-1].get("outcome") in (
-                "denied", "needs_info", "escalated") and history[-1].get("reason"):
-            return self._explain(history[-1], u, dialogue)
+        refused = next((h for h in reversed(history[-2:]) if h.get("outcome") in (
+            "denied", "needs_info", "escalated") and h.get("reason")), None)
+        if WHY.match(u.text) and refused:
+            # "why?" right after a refusal, or after a bare "yes" that followed it
+            return self._explain(refused, u, dialogue)
         if answer == "no" and last_action(history) and not asks_more(u.text):
             return self._nothing_to_undo(last_action(history), u)
         requests = []

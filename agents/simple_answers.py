@@ -143,8 +143,9 @@ class SimpleAnswers:
         if last.get("outcome") == "escalated" or "review" in last["reason"]:
             return Step(Outcome(last.get("intent") or "other", u.confidence,
                                  last.get("order_id"), "none", ToolResult(
-                                     "success", f"{last['reason']} A person on our team is "
-                                                "already looking at it and will reply to you.",
+                                     "success", last["reason"] if "will reply" in last[
+                                         "reason"] else f"{last['reason']} A person on our team "
+                                         "is already looking at it and will reply to you.",
                                      {"explained": True}, order_id=last.get("order_id"))),
                          understanding=u, dialogue=dialogue)
         outcome = Outcome(last.get("intent") or "other", u.confidence, last.get("order_id"),

@@ -63,3 +63,25 @@ def test_a_refund_older_than_banks_take_is_offered_a_trace_not_told_to_wait():
     assert "business days ago, longer than banks usually take" in old and "a person" in old
     recent = tracking_outcome(u, [_fact("4002", 2)], now).result.reason
     assert "Banks usually take 5-10 business days" in recent and "longer than" not in recent
+
+
+def test_why_after_a_refusal_and_a_stray_yes_still_explains(tmp_path_factory):
+    """Found by hand: "refund 3003" (denied, R2b) -> "yes" -> "why?" got "I'm not sure I can
+    help with that here"."""
+    from db.demo_data import demo_fixture
+    from tests.agents.offline_shop import build_shop
+
+    shop = build_shop(tmp_path_factory, "why-after-yes", demo_fixture("staff-pass-123"))
+    try:
+        conversation, replies = None, []
+        for text in ("refund 3003", "yes", "why?"):
+            reply = shop.agent.resolve(3, text, conversation)
+            conversation = reply["conversation_id"]
+            replies.append(reply)
+        denied, _, why = replies
+        assert denied["action_result"]["status"] == "denied"
+        assert "2 refunds in the last 30 days" in why["response"]
+        assert "not sure I can help" not in why["response"]
+        assert why["response"].count("will reply") == 1
+    finally:
+        shop.close()
