@@ -15,8 +15,10 @@ from agents.understanding import Understanding
 from db.money import fmt
 from tools.base import ToolResult
 
-WHY = re.compile(r"(?i)^\s*(?:but |and |so |ok |okay )?(?:why(?: not| is that| so)?|how come|"
-                 r"what do you mean|on what (?:basis|grounds))\b[^a-z]{0,5}$")
+WHY = re.compile(r"(?i)^\s*(?:but |and |so |ok |okay |hmm,? |then )*(?:why(?: not| is that| so)?|"
+                 r"how come|what do you mean|on what (?:basis|grounds)|what (?:can|should|do) i "
+                 r"do(?: now| then| instead| about it)?(?: now| then)?|what are my options|"
+                 r"what now|so what now|now what)\b[^a-z]{0,5}$")
 
 WHICH_ORDERS = re.compile(r"(?i)\bwhich (?:of my )?(?:orders?|items?|things?)\b[^?.!]{0,40}\b(?:refund|"
                           r"return|cancel|replace|exchange)\w*|\bwhat (?:can|could) i (?:still )?"

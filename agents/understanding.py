@@ -82,7 +82,8 @@ IMPERATIVE_ORDER = re.compile(r"(?i)^\s*(?:please\s+)?(?:refund|cancel|replace|r
                               r"[^.?!]{0,15}?\d{3,}")
 CAPABILITY = re.compile(r"(?i)\b(?:what (?:can|do) you (?:do|help with)|what do you do|how can "
                         r"you help|what are you|who are you|are you a (?:bot|robot|human|person)|"
-                        r"what can i ask)\b")
+                        r"what can i ask|^\W*(?:so |ok |okay )?(?:what (?:can|do) i do|what are my "
+                        r"options)\W*$)")
 
 
 # Calling the shop thieves ("this is theft", "you're stealing my money") and demanding a person

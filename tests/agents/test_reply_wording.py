@@ -85,3 +85,24 @@ def test_why_after_a_refusal_and_a_stray_yes_still_explains(tmp_path_factory):
         assert why["response"].count("will reply") == 1
     finally:
         shop.close()
+
+
+def test_what_can_i_do_then_after_a_refusal_explains_the_way_forward(tmp_path_factory):
+    """Found by hand: "can I cancel my espresso machine" (shipped: denied) -> "ok what can I do
+    then" got "I'm not sure I can help with that here"; without a refusal before it, "what can
+    I do" is told what the assistant can do."""
+    from db.demo_data import demo_fixture
+    from tests.agents.offline_shop import build_shop
+
+    shop = build_shop(tmp_path_factory, "what-now", demo_fixture("staff-pass-123"))
+    try:
+        denied = shop.agent.resolve(4, "can I cancel my espresso machine")
+        then = shop.agent.resolve(4, "ok what can I do then", denied["conversation_id"])
+        assert denied["action_result"]["status"] == "denied"
+        assert "refund within 30 days of delivery" in then["response"]
+        assert "not sure I can help" not in then["response"]
+        fresh = shop.agent.resolve(4, "what are my options")
+        assert "refunds, cancellations, replacements" in fresh["response"]
+        assert "couldn't find that in our policies" not in fresh["response"]
+    finally:
+        shop.close()
