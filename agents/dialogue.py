@@ -156,8 +156,8 @@ def also_asked(text: str, orders: list[OrderFact], offered_order: str | None,
     if rest == text or not rest.strip():
         return None
     named = _action_cue(rest)
-    if not (named or ADDED.search(rest)):
-        return None
+    if not (named or ADDED.search(rest)) or (not named and WHERE_IS.search(rest)):
+        return None  # nothing more asked, or only where something is (answered alongside)
     found = link(rest, orders)
     others = [oid for oid in found.order_ids if oid != offered_order]
     if not others or offered_intent not in ACTION_INTENTS and not named:

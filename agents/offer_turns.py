@@ -16,7 +16,7 @@ from agents import records
 from agents.confirmation import answer_to_offer
 from agents.offline_brain import Outcome
 from agents.order_linking import link
-from agents.replies import TIME_LEFT, fact_answer, plain
+from agents.replies import TIME_LEFT, fact_answer, plain, status_text
 from agents.turns import DEFER, Step, as_policy_query, offer_intent, public_view
 from agents.understanding import QUESTION_START, Understanding
 from tools.base import ToolContext, ToolResult
@@ -74,6 +74,22 @@ def _same_order_named(text: str, snapshot: dict, orders: list) -> bool:
     said = THE_STATUS_ONE.search(text)
     offered = next((o for o in orders if o.id == snapshot["order_id"]), None)
     return bool(said and offered and STATUS_WORDS[said.group(1).lower()] == offered.status)
+
+
+def _status_after_yes(text: str, snapshot: dict, orders: list) -> str | None:
+    """"yes, and where is my phone case?": a plain yes, then only a where-is question about
+    one order. Returns that order's id."""
+    from agents.dialogue import PLAIN_YES_FIRST
+    from agents.requests import CUES
+    from agents.understanding import NEGATION, WHERE_IS
+
+    rest = PLAIN_YES_FIRST.sub("", text, count=1)
+    if rest == text or NEGATION.search(rest) or not WHERE_IS.search(rest):
+        return None
+    if {i for i, p in CUES if p.search(rest)} - {"status"}:
+        return None  # another action too: not just a question
+    found = link(rest, orders)
+    return found.order_ids[0] if len(found.order_ids) == 1 else None
 
 
 def _new_request_after_no(text: str, snapshot: dict, orders: list) -> bool:
@@ -138,6 +154,22 @@ class OfferTurns:
             other = _the_other_fitting(snapshot, orders)  # "no, the other one"
         if answer in ("no", "other") and other:
             return self._switch_order(snapshot, other, ctx)  # "no wait, the mouse"
+        asked = _status_after_yes(u.text, snapshot, orders) if answer == "other" else None
+        if asked:
+            # "yes, and where is my phone case?": the yes confirms the offer; the question is
+            # answered alongside instead of dropping the yes.
+            try:
+                confirmed = self.runner.confirm(proposal_id, ctx)
+            except ProposalGone:
+                return self._offer_again(snapshot, ctx, expired=True)
+            step = Step(self._confirmed_outcome(confirmed),
+                        request_text=turn.state.get("offer_text"), confirmed=proposal_id)
+            status = self.runner.invoke("get_order_status", replace(ctx, intent="status"),
+                                        order_id=asked)
+            if status.status == "success":
+                step.outcome.extra["suffix"] = ("And your other question: "
+                                                + status_text(status.details["order"]))
+            return step
         if answer == "no" and _new_request_after_no(u.text, snapshot, orders):
             # "no wait, cancel the socks instead": dropped, and what follows the no is read as
             # a message of its own.

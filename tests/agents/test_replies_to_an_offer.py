@@ -201,3 +201,14 @@ def test_money_asked_for_while_a_refund_waits_for_approval_says_so(shop):
     assert "waiting for a person's approval" in when["response"] and "$649.00" in when["response"]
     assert "can't see any refunds" not in when["response"]
     assert refund_rows(shop, order_id="5105") == []
+
+
+def test_yes_and_a_where_is_question_confirms_and_answers_both(shop):
+    """Left open by black-box pass 4: "yes and where is my phone case?" answered the status
+    but dropped the proposal, so the yes was lost."""
+    offer, both = chat(shop, 2, "cancel the teapot", "yes, and where is my coffee mug order 5201?")
+    assert offer["proposal"]["order_id"] == "5203"
+    assert both["action"] == "cancel_order" and both["action_result"]["status"] == "success"
+    assert order_row(shop, "5203")["status"] == "cancelled"
+    assert "Order #5201 is delivered" in both["response"]
+    assert "You also asked" not in both["response"]
