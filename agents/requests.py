@@ -83,9 +83,16 @@ def _cues(text: str) -> list[tuple[int, str]]:
     return merged
 
 
-def _pieces(text: str, cues: list[tuple[int, str]]) -> list[tuple[str, str]]:
+def _pieces(text: str, cues: list[tuple[int, str]],
+            names_an_order=None) -> list[tuple[str, str]]:
     """Cut the text before each cue after the first, at the last join in between. Two cues
-    with no join between them ("my money back or a replacement") are one request."""
+    with no join between them ("my money back or a replacement") are one request.
+
+    `names_an_order(fragment)`: when given and the piece from the last join names no order
+    ("…, I need a new one"), the cut moves back to the latest earlier join after which the
+    piece does name one while the piece before still does too: "cancel the headphones and the
+    blender is cracked, I need a new one" is the headphones' cancellation and the blender's
+    replacement."""
     cuts, kept = [0], [cues[0]]
     for (prev, _), cue in zip(cues, cues[1:], strict=False):
         joins = [m.end() for m in JOINS.finditer(text, prev, cue[0])]
@@ -93,7 +100,13 @@ def _pieces(text: str, cues: list[tuple[int, str]]) -> list[tuple[str, str]]:
         if joins:
             # "cancel X. also the tea set has a chip, want a new one": the request starts at
             # "also", not at the comma just before its verb.
-            cuts.append(strong[-1] if strong else joins[-1])
+            cut = strong[-1] if strong else joins[-1]
+            end = cue[0] + 40
+            if names_an_order is not None and not strong and not names_an_order(text[cut:end]):
+                cut = next((j for j in reversed(joins[:-1])
+                            if names_an_order(text[j:end]) and names_an_order(text[cuts[-1]:j])),
+                           cut)
+            cuts.append(cut)
             kept.append(cue)
     cuts.append(len(text))
     return [(text[a:b].strip(" ,;&"), intent)
@@ -116,7 +129,7 @@ def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
             return [Request(cues[0][1], text, found, question, extract_reason(text))
                     for found in links]
         return []
-    pieces = _pieces(text, cues)
+    pieces = _pieces(text, cues, lambda part: bool(link(part, orders, listed, focus).order_ids))
     if len(pieces) < 2 and len(link(text, orders, listed, focus).order_ids) < 2:
         return []
     requests: list[Request] = []
