@@ -5,6 +5,7 @@ Retry-After in the SPEC's error shape, counted in /metrics, and the API recovers
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -142,11 +143,25 @@ def test_health_names_every_dependency(client):
     assert "redis" not in body  # not configured
 
 
+def _in_one_window(run, expected, attempts: int = 3):
+    """The limits count per one-minute window: a run that straddles a window boundary (or, for
+    Redis, meets a one-second time-out on a loaded machine and fails open) starts afresh. Apps
+    that did not share their counts would never reach the expected 429 at all."""
+    seen = []
+    for attempt in range(attempts):
+        if attempt or time.time() % 60 > 55:  # a fresh window: no count from before
+            time.sleep(60 - time.time() % 60 + 0.2)
+        seen.append(run())
+        if seen[-1] == expected:
+            return
+    assert seen[-1] == expected, seen
+
+
 def test_rate_limits_are_shared_by_every_app_on_one_database(make_client):
     """Two apps (two workers) on one database draw on one budget."""
     first, second = make_client(rate_limit_per_user=3), make_client(rate_limit_per_user=3)
-    codes = [resolve(c, "hi").status_code for c in (first, second, first, second)]
-    assert codes == [200, 200, 200, 429]
+    _in_one_window(lambda: [resolve(c, "hi").status_code for c in (first, second, first, second)],
+                   [200, 200, 200, 429])
 
 
 def _redis_up(port: int) -> bool:
@@ -169,9 +184,11 @@ def test_a_redis_outage_and_recovery_through_a_proxy(make_client):
         url = f"redis://127.0.0.1:{proxy.port}/0"
         first = make_client(redis_url=url, rate_limit_per_user=2)
         second = make_client(redis_url=url, rate_limit_per_user=2)
-        who = 10**9 + uuid.uuid4().int % 10**9  # counts of this run's own (no such user: 404)
-        assert [resolve(c, "hi", user_id=who).status_code for c in (first, second, first)] == [
-            404, 404, 429]
+        def three_hits():
+            who = 10**9 + uuid.uuid4().int % 10**9  # counts of its own (no such user: 404)
+            return [resolve(c, "hi", user_id=who).status_code for c in (first, second, first)]
+
+        _in_one_window(three_hits, [404, 404, 429])
         proxy.cut()
         assert resolve(first, "hi", user_id=2).status_code == 200  # fail open
         assert first.get("/health").json()["redis"] == "unreachable"
