@@ -1,5 +1,6 @@
 """Idempotency-Key replays and conflicts (R8); rate limits with Retry-After."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.api.conftest import resolve
