@@ -295,6 +295,12 @@ def _from_list(text: str, listed: list[OrderFact], focus: str | None) -> list[st
     return []
 
 
+# An order named by when it was placed, with no list on screen: "my most recent order".
+RECENCY_REF = re.compile(r"(?i)\b(?:my|the)\s+(?:very\s+)?(most\s+recent|latest|last|newest|"
+                         r"first|oldest|earliest)\s+(?:order|purchase|one|package|parcel|"
+                         r"delivery)\b")
+
+
 # "both pending ones", "my delivered orders", "the unshipped stuff": orders named by status.
 STATUS_NAMES = re.compile(
     r"(?i)\b(?:(the|my|both|all|those|these|two|three|2|3|every)\s+(?:(?:of\s+)?(?:my|the)\s+)?|"
@@ -455,6 +461,12 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     described = _described(quiet, orders, now)
     if described is not None:
         return described
+    recent = RECENCY_REF.search(text)
+    if recent and orders:
+        # "my most recent order", "my last purchase", "my first order": by the order date.
+        pick = (min if recent.group(1).lower() in ("first", "oldest", "earliest") else max)(
+            orders, key=lambda o: (o.ordered_at or o.delivered_at, o.id))
+        return Link([pick.id], how="recency")
     if focus and FOCUS_REF.search(text) and any(o.id == focus for o in orders):
         return Link([focus], how="focus")
     return Link()

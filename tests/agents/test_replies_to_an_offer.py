@@ -227,3 +227,13 @@ def test_a_second_request_told_as_a_story_keeps_its_item(shop, text):
     parts = split(text, customer_orders(shop.session_factory, 1))
     assert [(p.intent, p.order_id) for p in parts] == [("cancel", "5103"),
                                                         ("replacement", "5104")]
+
+
+@pytest.mark.parametrize("text, order_id", [
+    ("Hello, I'd like to know the status of my most recent order", "5202"),
+    ("where is my latest order?", "5202"),
+    ("what's the status of my first order", "5201")])
+def test_an_order_named_by_when_it_was_placed(shop, text, order_id):
+    """Found by hand: "the status of my most recent order" listed every order and asked."""
+    [reply] = chat(shop, 2, text)
+    assert (reply["action"], reply["order_id"]) == ("get_order_status", order_id)
