@@ -39,6 +39,7 @@ from agents.understanding import (
 )
 from audit.redact import redact
 from config import Settings
+from rag.chunking import chunk_policies
 from tools.base import ToolContext, ToolResult
 from tools.registry import Confirmed, ProposalGone, ToolRunner
 
@@ -66,6 +67,15 @@ BEYOND_FACTS = re.compile(r"(?i)\b(?:fee|fees|cost|charge\w*|pay for|how long|ta
 # Anger plus a clear request: the request is handled, and a person is offered alongside.
 ANGRY_OFFER = (" If you'd like a person on our team to look at this too, just say “a person” and "
                "I'll pass it on straight away.")
+# "What's your refund policy?", "tell me about your returns policy": the whole policy asked for.
+WHOLE_POLICY = re.compile(
+    r"(?i)^\W*(?:(?:so|ok|okay|hi|hello|hey)\W+)?(?:what(?:'s| is|s| are)|whats|tell me (?:more )?"
+    r"about|explain|can you (?:explain|tell me)|(?:i'?d like to|i want to|can i) (?:know|see|read))"
+    r"\s+(?:(?:your|ur|the|you'?re|yr)\s+)?(refunds?|returns?|cancell?ations?|replacements?|"
+    r"exchanges?|shipping|delivery)\s+polic(?:y|ies)\W*$")
+POLICY_FILES = ((r"refund|return", "refund_policy.md"), (r"cancel", "cancellation_policy.md"),
+                (r"replace|exchange", "replacement_policy.md"), (r"shipping|delivery",
+                                                                  "shipping_policy.md"))
 # Internal keys of a proposal outcome that the response carries elsewhere (`proposal`).
 HIDDEN_RESULT_KEYS = ("proposal", "proposal_event")
 
@@ -277,11 +287,26 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         best = int(scores.argmax())
         return sentences[best] if scores[best] >= floor else None
 
+    def _overview(self, text: str) -> list[dict]:
+        """"What's your refund policy?": the policy's own opening section (its overview), not
+        whichever rule's wording happens to sit closest to the words "refund policy"."""
+        asked = WHOLE_POLICY.match(text)
+        if not asked:
+            return []
+        source = next(f for words, f in POLICY_FILES if re.match(words, asked.group(1), re.I))
+        policies_dir = getattr(self.index, "policies_dir", None)
+        if policies_dir is None:
+            return []
+        first = next((c for c in chunk_policies(policies_dir) if c.source == source), None)
+        return ([{"source": first.source, "section": first.section, "score": 1.0,
+                  "text": first.text}] if first else [])
+
     def _respond(self, turn, u: Understanding, outcome: Outcome, mode: str) -> dict:
         answer = None
         result = outcome.result
         if outcome.intent == "policy_question" and outcome.action == "none":
-            sources = self.retrieve("policy_question", as_policy_query(u.text))
+            sources = (self._overview(u.text)
+                       or self.retrieve("policy_question", as_policy_query(u.text)))
             if sources and sources[0]["score"] >= MIN_ANSWER_SCORE:
                 answer = outcome.extra.get("answer") or excerpt(sources[0]["text"])
                 result = replace(result, reason=f"Answered from {sources[0]['source']} — "

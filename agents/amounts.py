@@ -35,12 +35,15 @@ def asked_cents(text: str) -> list[int]:
     return out
 
 
-def partial_request(text: str, total_cents: int) -> bool:
-    """Does the customer ask for something other than the order's full total?"""
+def partial_request(text: str, total_cents: int, intent: str = "refund") -> bool:
+    """Does the customer ask for something other than the order's full total? For a
+    cancellation, a cheaper price elsewhere or a discount is the reason ("cancel it, I found it
+    cheaper elsewhere"), not part of the money."""
     amounts = asked_cents(text)
     if any(a != total_cents for a in amounts):
         return True
-    return bool(PART.search(text)) and not amounts
+    part = PART.search(KEEP.sub(" ", text) if intent == "cancel" else text)
+    return bool(part) and not amounts
 
 
 def keeps_item(text: str) -> bool:
@@ -58,7 +61,7 @@ def full_order_note(total_cents: int, keep: bool) -> str:
 def whole_order_note(text: str, total_cents: int, intent: str) -> str | None:
     """The plain note for a proposal whose order was found without being named (R7: "I only
     want $10 back" with one order that qualifies), when the words ask for part of it."""
-    if intent not in ("refund", "cancel") or not partial_request(text, total_cents):
+    if intent not in ("refund", "cancel") or not partial_request(text, total_cents, intent):
         return None
     if intent == "cancel":
         return ("An order can only be cancelled as a whole, so I can't cancel part of it; "

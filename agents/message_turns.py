@@ -180,7 +180,7 @@ class MessageTurns:
                 or "asked as a question" in u.signals:
             return None
         total = shop[u.order_id].total_cents
-        if not partial_request(u.text, total):
+        if not partial_request(u.text, total, u.intent):
             return None
         keep = keeps_item(u.text) and u.intent == "refund"
         note = full_order_note(total, keep)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agents.replies import day, status_text
 
 
@@ -106,3 +108,34 @@ def test_what_can_i_do_then_after_a_refusal_explains_the_way_forward(tmp_path_fa
         assert "couldn't find that in our policies" not in fresh["response"]
     finally:
         shop.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from db.demo_data import demo_fixture
+    from tests.agents.offline_shop import build_shop
+
+    shop = build_shop(tmp_path_factory, "wording-demo", demo_fixture("staff-pass-123"))
+    yield shop
+    shop.close()
+
+
+@pytest.mark.parametrize("text, section", [
+    ("whats ur refund policy", "Our refund promise"),
+    ("tell me about your returns policy", "Our refund promise"),
+    ("what is your cancellation policy?", "Changed your mind before it ships?")])
+def test_the_whole_policy_asked_for_gets_its_overview(demo, text, section):
+    """Found by hand: "whats ur refund policy" was answered with the refund-limit section."""
+    reply = demo.agent.resolve(2, text)
+    assert reply["intent"] == "policy_question" and reply["action"] == "none"
+    assert reply["policy_sources"][0]["section"] == section
+
+
+@pytest.mark.parametrize("text", ["cancel order #2001 please, I found it cheaper elsewhere",
+                                  "cancel 2001, it's cheaper on amazon"])
+def test_a_cheaper_price_is_a_reason_to_cancel_not_a_partial_amount(demo, text):
+    """Found by hand: "…I found it cheaper elsewhere" got "An order can only be cancelled as a
+    whole, so I can't cancel part of it"."""
+    reply = demo.agent.resolve(2, text)
+    assert reply["action"] == "cancel_order" and reply["order_id"] == "2001"
+    assert "part of it" not in reply["response"]
