@@ -94,8 +94,10 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
         u.signals.append("next request")
         return []
     if (not found.order_ids and not found.candidates and not found.unknown_id and not pending
-            and (not dialogue.focus and FOCUS_REF.search(u.text) or found.how == "described")):
-        # "cancel them", "the one I ordered 20 days ago" (none was): ask, don't guess
+            and (not dialogue.focus and FOCUS_REF.search(u.text) and len(orders) > 1
+                 or found.how == "described")):
+        # "cancel them", "the one I ordered 20 days ago" (none was): ask, don't guess — unless
+        # the customer has only one order, which "it" can only mean
         u.signals.append("refers to an order not named")
     if (not found.order_ids and not found.candidates and not found.unknown_id and dialogue.focus
             and u.intent in ACTION_INTENTS and SWITCH.search(u.text)

@@ -139,3 +139,13 @@ def test_a_cheaper_price_is_a_reason_to_cancel_not_a_partial_amount(demo, text):
     reply = demo.agent.resolve(2, text)
     assert reply["action"] == "cancel_order" and reply["order_id"] == "2001"
     assert "part of it" not in reply["response"]
+
+
+@pytest.mark.parametrize("text, action", [("it hasn't arrived yet", "get_order_status"),
+                                          ("cancel it", "cancel_order")])
+def test_it_means_the_only_order_a_customer_has(demo, text, action):
+    """Found by hand: Emma (one order) wrote "it hasn't arrived yet" and was asked "Which order
+    do you mean?" with a list of one."""
+    reply = demo.agent.resolve(5, text)
+    assert (reply["action"], reply["order_id"]) == (action, "5001")
+    assert "Which order do you mean" not in reply["response"]
