@@ -365,6 +365,11 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         text = outcome.extra.get("prefix", "") + text
         if outcome.extra.get("suffix"):
             text += " " + outcome.extra["suffix"]
+        if "names only an item" in u.signals and outcome.action == "get_order_status" \
+                and result.status == "success":
+            text += (" What would you like me to do about it? I can tell you where it is, "
+                     "cancel it before it ships, or arrange a refund or a replacement once it "
+                     "has arrived.")
         if PERSON_OFFER in text or "Would you like me to pass this to a person" in text:
             outcome.extra["person_offered"] = True
         escalated_now = result.status == "escalated" or bool(result.details.get("escalated"))

@@ -29,7 +29,12 @@ from agents.refund_tracking import asks_about_refund, tracking_outcome
 from agents.several_requests import decide_many
 from agents.simple_answers import WHY
 from agents.turns import Step, last_action
-from agents.understanding import ACTION_INTENTS, Understanding, bare_item_question
+from agents.understanding import (
+    ACTION_INTENTS,
+    Understanding,
+    bare_item_question,
+    names_only_an_item,
+)
 from db.money import fmt
 from tools.base import ToolContext, ToolResult
 
@@ -119,6 +124,13 @@ class MessageTurns:
                     and shop[u.order_id].status in ON_ITS_WAY and bare_item_question(u.text)):
                 u.intent, u.confidence = "status", max(u.confidence, 0.8)  # "helmet??"
                 u.signals.append("asks where it is")
+            elif (not pending and not requests and u.intent in ("other", "policy_question")
+                    and u.linked_by == "item" and u.order_id in shop
+                    and names_only_an_item(u.text)):
+                # "it's the jacket", "about my blender": which order, and nothing yet about
+                # what for — its facts, and the question what they'd like.
+                u.intent, u.confidence = "status", max(u.confidence, 0.8)
+                u.signals.append("names only an item")
         if pending and requests:
             pending = None  # "both of them please": the requests say it all
         if pending:

@@ -367,6 +367,24 @@ def bare_item_question(text: str) -> bool:
     return sum(w not in BARE_WORDS for w in words) <= 2
 
 
+ITEM_LEAD = re.compile(r"(?i)^\W*(?:(?:it'?s|its|it is|that'?s|this is|i mean|about|regarding|"
+                       r"re|for|oh)\W+)*(?:the|my|our)?\b")
+
+
+def names_only_an_item(text: str) -> bool:
+    """"it's the jacket", "about my blender", "the rain jacket": an item named and nothing
+    else — no question, request, reason or policy word (the caller ties it to an order)."""
+    words = re.findall(r"[a-z']+", text.lower())
+    if not words or len(words) > 6 or "?" in text:
+        return False
+    if any(asks_for(pattern, text) for pattern in ACTION_WORDS.values()) \
+            or POLICY_WORDS.search(text) or courtesy_only(text) or entities.extract_reason(text) \
+            or WHERE_SHORT.search(text):
+        return False
+    rest = ITEM_LEAD.sub("", text, count=1)
+    return 1 <= len(re.findall(r"[a-z']+", rest.lower())) <= 3
+
+
 def refine(text: str, probs: dict[str, float]) -> Understanding:
     intent = max(probs, key=probs.get)
     confidence = probs[intent]

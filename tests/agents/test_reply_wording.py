@@ -149,3 +149,14 @@ def test_it_means_the_only_order_a_customer_has(demo, text, action):
     reply = demo.agent.resolve(5, text)
     assert (reply["action"], reply["order_id"]) == (action, "5001")
     assert "Which order do you mean" not in reply["response"]
+
+
+@pytest.mark.parametrize("user, text, order_id", [(5, "it's the jacket", "5001"),
+                                                  (2, "about my headphones", "2001"),
+                                                  (2, "the blender", "2002")])
+def test_an_item_named_on_its_own_gets_its_facts_and_a_question(demo, user, text, order_id):
+    """Found by hand: "it's the jacket" (after a status answer) got "I'm not sure I can help"."""
+    reply = demo.agent.resolve(user, text)
+    assert (reply["action"], reply["order_id"]) == ("get_order_status", order_id)
+    assert "What would you like me to do about it?" in reply["response"]
+    assert reply["proposal"] is None
