@@ -103,7 +103,8 @@ REPEATED_CONTACT = re.compile(
 STILL_WAITING = re.compile(r"(?i)\bstill (?:not|isn'?t|hasn'?t|haven'?t|no sign)\b")
 MANAGER = re.compile(r"(?i)\b(?:manager|supervisor|superior|someone in charge|head of)\b")
 THREAT = re.compile(
-    r"(?i)\b(?:chargeback|charge back|dispute (?:the|this) (?:charge|payment)|lawyer|attorney|"
+    r"(?i)\b(?:chargeback|charge back|disput(?:e|ing) (?:the|this|my|it|that)(?: \w+)? "
+    r"(?:charge|payment|transaction)|(?:call|contact|tell|go to) my bank|lawyer|attorney|"
     r"sue\b|suing|legal action|court|report (?:you|this)|bbb|better business bureau|"
     r"trading standards|bad review|1[- ]star|one[- ]star|never (?:again|order|buy|shop)|"
     r"cancel(?:ling)? my account|take my business|social media|twitter|trustpilot)\b")

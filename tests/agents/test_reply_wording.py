@@ -160,3 +160,13 @@ def test_an_item_named_on_its_own_gets_its_facts_and_a_question(demo, user, text
     assert (reply["action"], reply["order_id"]) == ("get_order_status", order_id)
     assert "What would you like me to do about it?" in reply["response"]
     assert reply["proposal"] is None
+
+
+@pytest.mark.parametrize("text", ["refund 1001 or I'm disputing the charge with my bank",
+                                  "refund 1001 now or I'll call my bank"])
+def test_a_threat_with_a_clear_request_gets_the_offer_and_a_person(demo, text):
+    """Issue 9: anger plus a clear request — handle the request and offer a person. "disputing
+    the charge with my bank" was not read as a threat."""
+    reply = demo.agent.resolve(1, text)
+    assert reply["action"] == "issue_refund" and reply["proposal"]["order_id"] == "1001"
+    assert "a person" in reply["response"] and reply["escalated"] is False
