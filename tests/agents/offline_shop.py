@@ -26,6 +26,34 @@ def build_shop(tmp_path_factory, name: str, fixture: dict):
     return services
 
 
+def build_eval_shop(tmp_path_factory, name: str, replacements: bool = False):
+    """The evaluation shop (bench/eval/fixture.py), dated from now; `replacements` applies its
+    replacement rows after loading, as run_eval does (they are not part of the seed format)."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bench.eval.fixture import build_fixture
+    from bench.eval.run_eval import apply_replacements
+
+    fixture = build_fixture(datetime.now(UTC))
+    rows = fixture.pop("replacements", [])
+    services = build_shop(tmp_path_factory, name, fixture)
+    if replacements:
+        apply_replacements(Path(services.agent.settings.database_url.removeprefix("sqlite:///")),
+                           rows)
+    return services
+
+
+def chat(services, user_id: int, *messages: str) -> list[dict]:
+    """One conversation: each message answered in turn, the conversation id carried along."""
+    replies, conversation = [], None
+    for text in messages:
+        reply = services.agent.resolve(user_id, text, conversation)
+        conversation = reply["conversation_id"]
+        replies.append(reply)
+    return replies
+
+
 def refund_rows(services, **where) -> list[tuple[str, int, str]]:
     """(order_id, amount_cents, kind) of the refunds matching `where`."""
     with transaction(services.session_factory) as s:

@@ -16,30 +16,18 @@ over the evaluation shop, with the cases' sentences and others of our own.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 
-from bench.eval.fixture import build_fixture
-from tests.agents.offline_shop import build_shop, cases, refund_rows
+from tests.agents.offline_shop import build_eval_shop, cases, chat, refund_rows
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    fixture = build_fixture(datetime.now(UTC))
-    fixture.pop("replacements", None)  # not part of the seed-file format (see fixture.py)
-    services = build_shop(tmp_path_factory, "blackbox3", fixture)
+    services = build_eval_shop(tmp_path_factory, "blackbox3")
     yield services
     services.close()
 
-
-def chat(shop, user_id, *messages):
-    replies, conversation = [], None
-    for text in messages:
-        reply = shop.agent.resolve(user_id, text, conversation)
-        conversation = reply["conversation_id"]
-        replies.append(reply)
-    return replies
 
 
 def answered_with_facts(reply, order_id, amount):

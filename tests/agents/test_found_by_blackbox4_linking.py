@@ -8,15 +8,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 import pytest
 
 from agents.spelling import normalise, take_back
-from bench.eval.fixture import build_fixture
-from bench.eval.run_eval import apply_replacements
-from tests.agents.offline_shop import build_shop, order_row, refund_rows
+from tests.agents.offline_shop import build_eval_shop, chat, order_row, refund_rows
 
 ITEMS = ("scented", "candle", "throw", "pillow", "phone", "case", "wireless", "mouse", "office",
          "chair", "socks", "boots", "blue", "black")
@@ -84,22 +81,10 @@ def test_the_understanding_reads_the_corrected_request():
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    fixture = build_fixture(datetime.now(UTC))
-    replacements = fixture.pop("replacements", [])  # applied after loading, as the eval does
-    services = build_shop(tmp_path_factory, "blackbox4-linking", fixture)
-    apply_replacements(Path(services.agent.settings.database_url.removeprefix("sqlite:///")),
-                       replacements)
+    services = build_eval_shop(tmp_path_factory, "blackbox4-linking", replacements=True)
     yield services
     services.close()
 
-
-def chat(shop, user_id, *messages):
-    replies, conversation = [], None
-    for text in messages:
-        reply = shop.agent.resolve(user_id, text, conversation)
-        conversation = reply["conversation_id"]
-        replies.append(reply)
-    return replies
 
 
 @pytest.mark.parametrize(("user", "text", "action", "meant", "taken_back"), [

@@ -14,31 +14,18 @@ over the evaluation shop, with the cases' sentences and others of our own.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from agents.understanding import bare_item_question, later_question
-from bench.eval.fixture import build_fixture
-from tests.agents.offline_shop import build_shop, refund_rows
+from tests.agents.offline_shop import build_eval_shop, chat, refund_rows
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    fixture = build_fixture(datetime.now(UTC))
-    fixture.pop("replacements", None)  # not part of the seed-file format (see fixture.py)
-    services = build_shop(tmp_path_factory, "blackbox4u", fixture)
+    services = build_eval_shop(tmp_path_factory, "blackbox4u")
     yield services
     services.close()
 
-
-def chat(shop, user_id, *messages):
-    replies, conversation = [], None
-    for text in messages:
-        reply = shop.agent.resolve(user_id, text, conversation)
-        conversation = reply["conversation_id"]
-        replies.append(reply)
-    return replies
 
 
 def says_refund_timing(reply):

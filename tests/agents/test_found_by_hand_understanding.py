@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from db.demo_data import demo_fixture
-from tests.agents.offline_shop import build_shop, cases, order_row, refund_rows
+from tests.agents.offline_shop import build_shop, cases, chat, order_row, refund_rows
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +20,6 @@ def shop(tmp_path_factory):
     yield services
     services.close()
 
-
-def chat(shop, user_id, *messages):
-    replies, conversation = [], None
-    for text in messages:
-        reply = shop.agent.resolve(user_id, text, conversation)
-        conversation = reply["conversation_id"]
-        replies.append(reply)
-    return replies
 
 
 def test_what_is_wrong_said_once_is_remembered(shop):

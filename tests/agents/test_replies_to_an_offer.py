@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from agents.confirmation import answer_to_offer
-from tests.agents.offline_shop import build_shop, order_row, refund_rows
+from tests.agents.offline_shop import build_shop, chat, order_row, refund_rows
 from tests.conftest import order, users
 
 
@@ -41,14 +41,6 @@ def shop(tmp_path_factory):
     yield services
     services.close()
 
-
-def chat(shop, user_id, *messages):
-    replies, conversation = [], None
-    for text in messages:
-        reply = shop.agent.resolve(user_id, text, conversation)
-        conversation = reply["conversation_id"]
-        replies.append(reply)
-    return replies
 
 
 @pytest.mark.parametrize("text", ["ye", "yeh", "yh", "yah", "aye", "yass", "ye go on then",

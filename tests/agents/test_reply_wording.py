@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agents.replies import day, status_text
+from db.demo_data import demo_fixture
+from tests.agents.offline_shop import build_shop, chat
 
 
 def test_status_dates_are_written_like_the_portal_writes_them():
@@ -67,54 +69,31 @@ def test_a_refund_older_than_banks_take_is_offered_a_trace_not_told_to_wait():
     assert "Banks usually take 5-10 business days" in recent and "longer than" not in recent
 
 
-def test_why_after_a_refusal_and_a_stray_yes_still_explains(tmp_path_factory):
+def test_why_after_a_refusal_and_a_stray_yes_still_explains(demo):
     """Found by hand: "refund 3003" (denied, R2b) -> "yes" -> "why?" got "I'm not sure I can
     help with that here"."""
-    from db.demo_data import demo_fixture
-    from tests.agents.offline_shop import build_shop
-
-    shop = build_shop(tmp_path_factory, "why-after-yes", demo_fixture("staff-pass-123"))
-    try:
-        conversation, replies = None, []
-        for text in ("refund 3003", "yes", "why?"):
-            reply = shop.agent.resolve(3, text, conversation)
-            conversation = reply["conversation_id"]
-            replies.append(reply)
-        denied, _, why = replies
-        assert denied["action_result"]["status"] == "denied"
-        assert "2 refunds in the last 30 days" in why["response"]
-        assert "not sure I can help" not in why["response"]
-        assert why["response"].count("will reply") == 1
-    finally:
-        shop.close()
+    denied, _, why = chat(demo, 3, "refund 3003", "yes", "why?")
+    assert denied["action_result"]["status"] == "denied"
+    assert "2 refunds in the last 30 days" in why["response"]
+    assert "not sure I can help" not in why["response"]
+    assert why["response"].count("will reply") == 1
 
 
-def test_what_can_i_do_then_after_a_refusal_explains_the_way_forward(tmp_path_factory):
+def test_what_can_i_do_then_after_a_refusal_explains_the_way_forward(demo):
     """Found by hand: "can I cancel my espresso machine" (shipped: denied) -> "ok what can I do
     then" got "I'm not sure I can help with that here"; without a refusal before it, "what can
     I do" is told what the assistant can do."""
-    from db.demo_data import demo_fixture
-    from tests.agents.offline_shop import build_shop
-
-    shop = build_shop(tmp_path_factory, "what-now", demo_fixture("staff-pass-123"))
-    try:
-        denied = shop.agent.resolve(4, "can I cancel my espresso machine")
-        then = shop.agent.resolve(4, "ok what can I do then", denied["conversation_id"])
-        assert denied["action_result"]["status"] == "denied"
-        assert "refund within 30 days of delivery" in then["response"]
-        assert "not sure I can help" not in then["response"]
-        fresh = shop.agent.resolve(4, "what are my options")
-        assert "refunds, cancellations, replacements" in fresh["response"]
-        assert "couldn't find that in our policies" not in fresh["response"]
-    finally:
-        shop.close()
+    denied, then = chat(demo, 4, "can I cancel my espresso machine", "ok what can I do then")
+    assert denied["action_result"]["status"] == "denied"
+    assert "refund within 30 days of delivery" in then["response"]
+    assert "not sure I can help" not in then["response"]
+    [fresh] = chat(demo, 4, "what are my options")
+    assert "refunds, cancellations, replacements" in fresh["response"]
+    assert "couldn't find that in our policies" not in fresh["response"]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from db.demo_data import demo_fixture
-    from tests.agents.offline_shop import build_shop
-
     shop = build_shop(tmp_path_factory, "wording-demo", demo_fixture("staff-pass-123"))
     yield shop
     shop.close()
