@@ -17,6 +17,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import replace
+from functools import lru_cache
 
 from agents import entities, records
 from agents.dialogue import Dialogue, also_asked, also_asked_note, remember, request_after_yes
@@ -24,7 +25,7 @@ from agents.entities import THREAT
 from agents.message_turns import MessageTurns
 from agents.offer_turns import OfferTurns
 from agents.offline_brain import Outcome
-from agents.replies import PERSON_OFFER, compose, excerpt, handoff_summary, plain
+from agents.replies import PERSON_OFFER, PERSON_QUESTION, compose, excerpt, handoff_summary, plain
 from agents.requests import CUES
 from agents.shop_view import customer_orders, item_words
 from agents.simple_answers import SimpleAnswers
@@ -297,9 +298,22 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         policies_dir = getattr(self.index, "policies_dir", None)
         if policies_dir is None:
             return []
-        first = next((c for c in chunk_policies(policies_dir) if c.source == source), None)
+        refresh = getattr(self.index, "refresh_if_changed", None)
+        if refresh is not None:
+            refresh()  # a policy a member of staff just uploaded
+        first = self._first_sections(policies_dir, getattr(self.index, "digest", "")).get(source)
         return ([{"source": first.source, "section": first.section, "score": 1.0,
                   "text": first.text}] if first else [])
+
+    @staticmethod
+    @lru_cache(maxsize=4)
+    def _first_sections(policies_dir, digest: str) -> dict:
+        """Each policy file's opening section, read once per version of the policies (the
+        index's digest changes when a file does)."""
+        first: dict = {}
+        for chunk in chunk_policies(policies_dir):
+            first.setdefault(chunk.source, chunk)
+        return first
 
     def _respond(self, turn, u: Understanding, outcome: Outcome, mode: str) -> dict:
         answer = None
@@ -370,7 +384,7 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
             text += (" What would you like me to do about it? I can tell you where it is, "
                      "cancel it before it ships, or arrange a refund or a replacement once it "
                      "has arrived.")
-        if PERSON_OFFER in text or "Would you like me to pass this to a person" in text:
+        if PERSON_OFFER in text or PERSON_QUESTION in text:
             outcome.extra["person_offered"] = True
         escalated_now = result.status == "escalated" or bool(result.details.get("escalated"))
         if (u.frustration.frustrated or THREAT.search(u.text)) and not escalated_now \

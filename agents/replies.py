@@ -115,6 +115,7 @@ def _choices(result: ToolResult) -> str:
 
 # The question a person is offered with; a plain yes to it hands over (agent.SupportAgent).
 PERSON_OFFER = "or would you like me to pass this to a person on our team?"
+PERSON_QUESTION = "Would you like me to pass this to a person on our team?"
 
 
 def compose(name: str, u: Understanding, action: str, result: ToolResult,
@@ -152,9 +153,9 @@ def compose(name: str, u: Understanding, action: str, result: ToolResult,
         if courtesy_only(u.text):  # "ok cool", "bye", "got it"
             return f"Great, {first}. Is there anything else I can help with?"
         if "might want a person" in u.signals:
-            return (f"I'm sorry this has been frustrating, {first}. Would you like me to pass this "
-                    "to a person on our team? Just say “a person”. Or tell me what you need — "
-                    "a refund, a cancellation, a replacement, or where an order is.")
+            return (f"I'm sorry this has been frustrating, {first}. {PERSON_QUESTION} Just say "
+                    "“a person”. Or tell me what you need — a refund, a cancellation, a "
+                    "replacement, or where an order is.")
         return (f"I'm not sure I can help with that here, {first}. I can handle refunds, "
                 "cancellations, replacements and order status, and answer policy questions — "
                 f"{PERSON_OFFER}")
