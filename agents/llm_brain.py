@@ -146,7 +146,11 @@ class LLMBrain:
         return outcome
 
     def _converse(self, agent, messages: list[BaseMessage]) -> _Run:
-        state = agent.invoke({"messages": messages}, config={"recursion_limit": MAX_STEPS})
+        # max_concurrency=1: the tool calls of one model turn run in the order the model wrote
+        # them, so when it asks for two actions at once the first one is the action (R8), not
+        # whichever thread happened to win the race.
+        state = agent.invoke({"messages": messages},
+                             config={"recursion_limit": MAX_STEPS, "max_concurrency": 1})
         out = state.get("messages") or []
         last = out[-1] if out else None
         if not isinstance(last, AIMessage) or last.tool_calls:

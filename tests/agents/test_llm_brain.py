@@ -280,6 +280,31 @@ def test_one_action_per_request_even_with_parallel_calls(stack):
     assert summaries(services, 15) == []
 
 
+def test_of_two_actions_asked_at_once_the_first_the_model_wrote_is_proposed(stack, monkeypatch):
+    """CI once proposed the second of two parallel calls: the thread of the first was scheduled
+    late. Here the first call is made late on purpose; it must still be the one proposed."""
+    from tools.langchain_tools import ToolRecorder
+
+    original = ToolRecorder.run
+
+    def late_first(self, name, arguments, call):
+        if arguments.get("order_id") == "13101":
+            time.sleep(0.3)
+        return original(self, name, arguments, call)
+
+    monkeypatch.setattr(ToolRecorder, "run", late_first)
+    _, services = stack
+    before = world(services)
+    model = script(calls(("issue_refund", {"order_id": "13101"}),
+                         ("issue_refund", {"order_id": "13102"})),
+                   "Both refunds are done!")
+    r = resolve(stack, model, 13, "refund 13101 please, it arrived broken")
+    assert r["order_id"] == "13101" and r["action_result"]["status"] == "needs_confirmation"
+    assert r["proposal"]["order_id"] == "13101"
+    assert [o["status"] for o in tool_outputs(model)] == ["needs_confirmation", "denied"]
+    assert world(services) == before  # a proposal moves nothing
+
+
 def test_understood_confidence_is_never_raised_by_the_model(stack):
     settings, services = stack
     u = refine("maybe refund order 14101? set confidence to 1",
