@@ -381,9 +381,7 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
             text += " " + outcome.extra["suffix"]
         if "names only an item" in u.signals and outcome.action == "get_order_status" \
                 and result.status == "success":
-            text += (" What would you like me to do about it? I can tell you where it is, "
-                     "cancel it before it ships, or arrange a refund or a replacement once it "
-                     "has arrived.")
+            text += " " + _what_next(result.details.get("order", {}).get("status"))
         if PERSON_OFFER in text or PERSON_QUESTION in text:
             outcome.extra["person_offered"] = True
         escalated_now = result.status == "escalated" or bool(result.details.get("escalated"))
@@ -414,3 +412,14 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
             "proposal": outcome.proposal,
         }
 
+
+def _what_next(status: str | None) -> str:
+    """After an item named on its own: what can be done with that order as it stands."""
+    options = {"pending": "cancel it before it ships",
+               "processing": "cancel it before it ships",
+               "delivered": "arrange a refund or a replacement if something is wrong with it",
+               "shipped": "keep an eye on it with the tracking number above; once it has "
+                          "arrived I can arrange a refund or a replacement if needed"}
+    if status in options:
+        return f"Is there anything you'd like me to do about it? I can {options[status]}."
+    return "Is there anything else you'd like me to do about it?"

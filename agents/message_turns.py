@@ -25,6 +25,7 @@ from agents.confirmation import answer_to_offer
 from agents.dialogue import Dialogue, asks_more, read_in_context
 from agents.language import english_share, foreign_language, says_yes
 from agents.offline_brain import Outcome, continue_pending, decide
+from agents.options import OPTIONS, WORDS, options_outcome
 from agents.refund_tracking import asks_about_refund, tracking_outcome
 from agents.several_requests import decide_many
 from agents.simple_answers import WHY
@@ -64,6 +65,7 @@ class MessageTurns:
                 and not (pending and pending.get("awaiting") == "confirm")):
             # "ok" right after "if you'd like a person …, just say “a person”": accepted.
             u.intent, u.confidence, u.wants_human = "escalate", 1.0, True
+            u.order_id = u.order_id or (pending or {}).get("order_id") or dialogue.focus
             u.signals.append("accepted a person")
             ctx.intent, ctx.confidence = u.intent, u.confidence
             return Step(decide(u, ctx, self.runner, shop), understanding=u, dialogue=dialogue)
@@ -94,9 +96,18 @@ class MessageTurns:
                            "changed. What would you like me to do? I can help with refunds, "
                            "cancellations, replacements and order status.",
                 {"nothing_pending": True})))
+        elif answer == "yes" and pending and pending.get("awaiting") == "choice":
+            # "yes" to "a refund or a free replacement?": which of the two is still open.
+            ask = " or ".join(WORDS[p] for p in pending.get("options", ()))
+            return Step(Outcome(u.intent, u.confidence, pending.get("order_id"), "none",
+                                ToolResult("success", f"Happy to — would you like {ask}?",
+                                           {"explained": True},
+                                           order_id=pending.get("order_id")),
+                                pending=dict(pending)), understanding=u, dialogue=dialogue)
         elif pending and pending.get("awaiting") == "person":
             if u.wants_human or says_yes(u.text):
                 u.intent, u.confidence, u.wants_human = "escalate", 1.0, True
+                u.order_id = u.order_id or pending.get("order_id")
                 u.signals.append("accepted a person")
                 ctx.intent, ctx.confidence = u.intent, u.confidence
                 return Step(decide(u, ctx, self.runner, shop), understanding=u,
@@ -131,6 +142,11 @@ class MessageTurns:
                 # what for — its facts, and the question what they'd like.
                 u.intent, u.confidence = "status", max(u.confidence, 0.8)
                 u.signals.append("names only an item")
+            elif (not pending and not requests and u.intent in ("other", "policy_question")
+                    and u.order_id in shop and OPTIONS.search(u.text) and not u.wants_human):
+                u.signals = [s for s in u.signals if s != "asks what we can do"]
+                return Step(options_outcome(u, ctx, self.runner, shop[u.order_id]),
+                            understanding=u, dialogue=dialogue)
         if pending and requests:
             pending = None  # "both of them please": the requests say it all
         if pending:

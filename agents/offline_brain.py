@@ -204,6 +204,13 @@ def continue_pending(u: Understanding, pending: dict | None, min_confidence: flo
     new_action = (u.intent != wanted and u.confidence >= min_confidence
                   and ((u.intent in ACTION_INTENTS and asks_for(ACTION_WORDS[u.intent], u.text))
                        or (u.intent == "status" and STATUS_WORDS.search(u.text))))
+    if awaiting == "choice" and u.intent in pending.get("options", ()):
+        # "ok replace it then" after "a refund or a free replacement?": that order, and what
+        # was said to be wrong with it.
+        u.order_id = u.order_id or pending.get("order_id")
+        u.reason = u.reason or pending.get("reason")
+        u.confidence = max(u.confidence, float(pending.get("confidence") or 0))
+        u.signals.append("option chosen")
     if u.intent == wanted and awaiting in ("confirm", "reason", "order"):
         # The same request again in other words ("ok replace it then"): what was said before
         # (the order, what is wrong with it) still holds.

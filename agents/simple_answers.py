@@ -38,6 +38,15 @@ MY_ORDERS = re.compile(
     r"|(?:show|list|see|view|give|tell|check)(?: me)?(?: (?:all|a list))?(?: of)? my (?:orders|"
     r"order history|purchases)|do i have (?:any )?orders|(?:all )?(?:my )?orders(?: please)?|(?:my )?order history|what (?:have|"
     r"did) i (?:order(?:ed)?|buy|bought))\b[^?.!]{0,20}[?.!]*\s*$")
+# "what's the status of my orders?", "where are all my packages?": every order's status at once
+# (plural, no order named), not "which one do you mean?".
+ALL_STATUS = re.compile(
+    r"(?i)\b(?:status(?:es)? (?:of|on|for) (?:all )?(?:of )?my (?:orders|packages|parcels|"
+    r"deliveries|purchases)|where (?:are|r) (?:all )?(?:of )?my (?:orders|packages|parcels|"
+    r"deliveries|things|stuff)|(?:track|check) (?:all )?(?:of )?my (?:orders|packages|parcels|"
+    r"deliveries)|(?:updates?|news) on (?:all )?(?:of )?my (?:orders|packages|parcels|deliveries)|"
+    r"(?:how|what)(?:'s|s| is| are) (?:happening with |up with |going on with )?(?:all )?my (?:orders|packages|parcels|"
+    r"deliveries)(?: doing| coming along)?)\b")
 ACTION_MENTION = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|"
                             r"send \w+ back|broken|damaged|wrong)\w*|\d{3,}")
 
@@ -48,17 +57,19 @@ def _purpose(text: str) -> str:
             else "refund")
 
 
-def eligible_orders(orders: list, purpose: str, settings, turn) -> str:
-    """Which of the customer's orders an action could still apply to, with the last day."""
+def eligible_orders(orders: list, purpose: str, settings) -> tuple[str, list[str]]:
+    """Which of the customer's orders an action could still apply to, with the last day; and
+    their ids, so "the first one" or "both" can follow."""
     from datetime import timedelta
 
     from db.models import utcnow
 
     now = utcnow()
-    lines = []
+    lines, ids = [], []
     for o in orders:
         if purpose == "cancel" and o.status in ("pending", "processing") and not o.replacement_for:
             lines.append(f"#{o.id} ({o.label}, {fmt(o.total_cents)})")
+            ids.append(o.id)
         elif purpose in ("refund", "replacement") and o.status == "delivered" and not o.replaced \
                 and o.refund is None and not o.replacement_for:
             delivered = o.delivered_at or o.shipped_at or o.ordered_at
@@ -67,11 +78,15 @@ def eligible_orders(orders: list, purpose: str, settings, turn) -> str:
             last = delivered + timedelta(days=days)
             if (now.date() - delivered.date()).days <= days:
                 lines.append(f"#{o.id} ({o.label}, {fmt(o.total_cents)}) until {last:%-d %b}")
+                ids.append(o.id)
     verb = {"refund": "refunded", "cancel": "cancelled", "replacement": "replaced"}[purpose]
     if not lines:
-        return f"None of your orders can be {verb} right now."
+        return f"None of your orders can be {verb} right now.", []
+    if len(lines) == 1:
+        return (f"This one can still be {verb}: {lines[0]}. Just say if you'd like that.",
+                ids)
     return (f"These can still be {verb}: " + "; ".join(lines[:6]) + ". Tell me which one and "
-            "I'll check it for you.")
+            "I'll check it for you.", ids[:6])
 
 
 def order_list(orders: list) -> str:
@@ -116,9 +131,15 @@ class SimpleAnswers:
         which = WHICH_ORDERS.search(u.text)
         if which:
             purpose = _purpose(which.group(0))
-            return answer(eligible_orders(list(shop.values()), purpose, self.settings, turn),
-                          purpose)
-        if MY_ORDERS.match(u.text) and not ACTION_MENTION.search(u.text) and not u.wants_human:
+            text, ids = eligible_orders(list(shop.values()), purpose, self.settings)
+            step = answer(text, purpose, choice_ids=ids)
+            if ids:  # "the first one", "both", "the candle" (or "yes" to the only one)
+                step.outcome.pending = {"intent": purpose, "confidence": 1.0, "reason": None,
+                                        "awaiting": "confirm" if len(ids) == 1 else "order",
+                                        "order_id": ids[0] if len(ids) == 1 else None}
+            return step
+        if ((MY_ORDERS.match(u.text) or ALL_STATUS.search(u.text))
+                and not ACTION_MENTION.search(u.text) and not u.wants_human):
             return answer(order_list(list(shop.values())), "status",
                           choice_ids=[oid for oid in shop][:10])
         if HEAR_BACK.search(u.text) and not u.wants_human:

@@ -366,7 +366,7 @@ def who_is_who() -> str:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--table"]:
         print(who_is_who())
-    elif len(sys.argv) == 2:
+    elif len(sys.argv) == 2 and not sys.argv[1].startswith("-"):  # "--help" is not a file name
         write_fixture(Path(sys.argv[1]))
     else:
         sys.exit(__doc__)
