@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from types import ModuleType
 
@@ -49,6 +52,34 @@ CHANGING_TOOLS = frozenset({"issue_refund", "cancel_order", "create_replacement"
 # Tools that move money or goods: proposed first and run only on the customer's yes (R11).
 MONEY_TOOLS = frozenset({"issue_refund", "cancel_order", "create_replacement"})
 BUSY = "The order system is busy right now; nothing was changed. Please try again in a moment."
+
+
+# Confirmations seen by the calls made inside watching_confirmations(): True for one that ran
+# its action, False for a repeat that got the first one's result.
+_CONFIRMATIONS: ContextVar[list[bool] | None] = ContextVar("confirmations", default=None)
+
+
+@contextmanager
+def watching_confirmations() -> Iterator[list[bool]]:
+    """Collect, for the confirmations made inside (in this thread), whether each ran its action
+    or replayed an earlier one's result, so a caller counting actions (/metrics) counts each
+    once however often it is confirmed."""
+    seen: list[bool] = []
+    token = _CONFIRMATIONS.set(seen)
+    try:
+        yield seen
+    finally:
+        _CONFIRMATIONS.reset(token)
+
+
+def _saw_confirmation(first: bool) -> None:
+    seen = _CONFIRMATIONS.get()
+    if seen is not None:
+        seen.append(first)
+
+
+class FollowUpFailed(Exception):
+    """The caller's `then` step failed; the action it follows is rolled back with it."""
 
 
 class ProposalNotFound(LookupError):
@@ -95,11 +126,18 @@ class ToolRunner:
         self.audit = audit if isinstance(audit, AuditTrail) else AuditTrail(
             session_factory, audit.path if isinstance(audit, AuditLog) else audit)
 
-    def invoke(self, name: str, ctx: ToolContext, **arguments) -> ToolResult:
+    def invoke(self, name: str, ctx: ToolContext, *,
+               then: Callable[[Session, ToolResult], None] | None = None,
+               **arguments) -> ToolResult:
         """Run one tool in its own transaction, with its audit record in that same transaction;
-        the JSONL file is current when this returns."""
+        the JSONL file is current when this returns.
+
+        `then(session, result)`, if given, runs in that same transaction once the tool has
+        answered (any status but `error`): what the caller writes about the outcome (a staff
+        decision's result, the customer's message and e-mail) commits with the action, or
+        neither does and the answer is `error` with nothing changed."""
         started = time.perf_counter()
-        result = self._run(name, ctx, arguments, started)
+        result = self._run(name, ctx, arguments, started, then)
         self.audit.flush()
         return result
 
@@ -132,7 +170,8 @@ class ToolRunner:
             log.exception("could not record the audit record of a %s call that changed "
                           "nothing", tool)
 
-    def _run(self, name: str, ctx: ToolContext, arguments: dict, started: float) -> ToolResult:
+    def _run(self, name: str, ctx: ToolContext, arguments: dict, started: float,
+             then: Callable[[Session, ToolResult], None] | None = None) -> ToolResult:
         tool = TOOLS.get(name)
         if tool is None:
             result = ToolResult("error", f"Unknown tool '{name}'.")
@@ -152,7 +191,17 @@ class ToolRunner:
                 # Same transaction: the action and its record commit together, or neither does.
                 self._record(session, ctx, name, result, self._details(arguments, result),
                              started)
+                if then is not None and result.status != "error":
+                    try:
+                        then(session, result)
+                        session.flush()  # a constraint it breaks fails here, not as "R8"
+                    except Exception as exc:
+                        raise FollowUpFailed(name) from exc
                 return result
+        except FollowUpFailed:
+            log.exception("the step after tool %s failed; the action was rolled back", name)
+            result = ToolResult("error", "Something went wrong on our side; nothing was changed.",
+                                order_id=getattr(args, "order_id", None))
         except IntegrityError:
             # The unique constraints are the last guard: a concurrent duplicate lost the race.
             result = ToolResult("denied", "R8 once only: this has already been done for this "
@@ -181,6 +230,7 @@ class ToolRunner:
             with transaction(self.session_factory) as session:
                 p = self._locked(session, proposal_id, ctx.user_id)
                 if p.state == "confirmed":
+                    _saw_confirmation(False)
                     return Confirmed(_snapshot(p), result_from(p.result), first=False)
                 if expired(p, now):
                     p.state, p.decided_at, gone = "expired", now, "expired"
@@ -210,6 +260,7 @@ class ToolRunner:
         self.audit.flush()
         if gone:
             raise ProposalGone(gone)
+        _saw_confirmation(True)
         return Confirmed(snapshot, result, first=True)
 
     def _record_confirmed(self, session: Session, ctx: ToolContext, proposal_id: str,

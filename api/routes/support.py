@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from api.deps import RequestIdDep, ServicesDep, limit_user
 from api.schemas import ERROR_RESPONSES, ConfirmRequest, ResolveRequest, ResolveResponse
 from api.services import idempotency
+from tools.registry import watching_confirmations
 
 router = APIRouter(tags=["support"])
 
@@ -29,9 +30,15 @@ async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
     await limit_user(request, body.user_id)
     factory = services.session_factory
 
+    repeats = []
+
     def work() -> dict:
-        response = services.agent.resolve(body.user_id, body.user_input, body.conversation_id,
-                                          request_id=request_id, ticket_id=body.ticket_id)
+        with watching_confirmations() as confirmations:
+            response = services.agent.resolve(body.user_id, body.user_input,
+                                              body.conversation_id, request_id=request_id,
+                                              ticket_id=body.ticket_id)
+        # a "yes" that got an earlier confirmation's result ran nothing: not counted again
+        repeats.append(bool(confirmations) and not any(confirmations))
         # exactly what the client receives, so a replay of the stored copy is the same answer
         return ResolveResponse.model_validate(response).model_dump(mode="json")
 
@@ -41,9 +48,10 @@ async def resolve(body: ResolveRequest, request: Request, services: ServicesDep,
         response = await idempotency.run_once(factory, request.app.state.settings,
                                               idempotency_key, "resolve", body.model_dump(),
                                               request_id, work, request.app.state.metrics)
-        if isinstance(response, JSONResponse):  # a replay
+        if isinstance(response, JSONResponse):  # a replay: counted when it first ran
             return response
-    request.app.state.metrics.record_resolve(response)
+    if not any(repeats):
+        request.app.state.metrics.record_resolve(response)
     return response
 
 
@@ -55,9 +63,15 @@ async def confirm(body: ConfirmRequest, request: Request, services: ServicesDep,
     every rule checked again now. At most once: a repeat returns the first result. Unknown or
     another user's proposal: 404; dropped or expired: 409."""
     await limit_user(request, body.user_id)
-    response = await run_in_threadpool(services.agent.confirm, body.user_id, body.proposal_id,
-                                       request_id)
-    request.app.state.metrics.record_resolve(response)
+
+    def work() -> tuple[dict, bool]:
+        with watching_confirmations() as confirmations:
+            response = services.agent.confirm(body.user_id, body.proposal_id, request_id)
+        return response, any(confirmations)
+
+    response, ran = await run_in_threadpool(work)
+    if ran:  # a repeat returns the first result and is not counted again (R8)
+        request.app.state.metrics.record_resolve(response)
     return response
 
 

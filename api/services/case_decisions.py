@@ -7,19 +7,23 @@ Approve, in three steps:
    `ctx.staff_id` set, which waives R2a/R2b only because step 1 recorded this person's
    approval on this order's case (tools/issue_refund._staff_approval); R1, R2 and R8 are
    checked again now, so an order refunded meanwhile comes back `denied`;
-3. store what happened on the case, tell the customer in the conversation and by e-mail,
-   and put the outcome on the ticket.
-If the tool could not run at all (`error`: the database was busy), step 1 is undone and the
-API answers 503, so the decision can be made again. Deny is one step: the reason is recorded
-and the customer reads it in the conversation, on the ticket and by e-mail.
+3. in the refund's own transaction (invoke's `then`): store what happened on the case, tell
+   the customer in the conversation (when it still exists) and by e-mail, and put the outcome
+   on the ticket. The money, the decision's result and the customer's message commit
+   together or not at all: an approval never moves money and then reports a failure.
+If step 2 or 3 fails (`error`: the database was busy, or the message could not be written),
+nothing moved, step 1 is undone and the API answers 503, so the decision can be made again.
+Deny is one step: the reason is recorded and the customer reads it in the conversation, on
+the ticket and by e-mail.
 
-Known gap: a process that dies between steps 1 and 3 leaves an approval with no
-`decision_result` (the refund may or may not have run: its audit record says which). A second
-decision is still a 409 there, so a person checks the audit trail; re-running step 2
-automatically would race a slow first run.
+Known gap: a process that dies between steps 1 and 2 leaves an approval with no
+`decision_result` and no refund (steps 2 and 3 commit together, so the audit trail shows
+none). A second decision is still a 409 there, so a person checks the audit trail.
 """
 
 from __future__ import annotations
+
+from sqlalchemy.orm import Session
 
 from agents.replies import plain
 from api.errors import ApiError
@@ -53,7 +57,9 @@ def decide(services, settings, case_id: int, staff_id: int, decision: str,
                             record)
     if verdict == "denied":
         return view
-    result = _run_refund(services, settings, view, staff_id, request_id)
+    result = _run_refund(services, settings, view, staff_id, request_id,
+                         then=lambda s, done: _after_approval(s, settings, case_id, staff_id,
+                                                              done))
     if result.status == "error":
         with transaction(services.session_factory) as s:
             case = get_case(s, case_id, lock=True)
@@ -68,16 +74,15 @@ def decide(services, settings, case_id: int, staff_id: int, decision: str,
         raise ApiError(503, "The refund could not be run right now and nothing was changed; "
                             "the approval was not recorded, so please approve again.",
                        "unavailable")
-    _after_approval(services, settings, case_id, staff_id, result)
     return case_detail(services.session_factory, services.runner.audit, case_id)
 
 
-def _run_refund(services, settings, view: dict, staff_id: int,
-                request_id: str | None) -> ToolResult:
+def _run_refund(services, settings, view: dict, staff_id: int, request_id: str | None,
+                then) -> ToolResult:
     ctx = ToolContext(user_id=view["user_id"], settings=settings, request_id=request_id,
                       conversation_id=view["conversation_id"], ticket_id=view["ticket_id"],
                       intent="refund", staff_id=staff_id)
-    return services.runner.invoke("issue_refund", ctx, order_id=view["order_id"],
+    return services.runner.invoke("issue_refund", ctx, then=then, order_id=view["order_id"],
                                   reason="approved by staff")
 
 
@@ -90,20 +95,22 @@ def _approved_text(staff: User, case: EscalationCase, result: ToolResult) -> str
             f"out: {plain(result.reason)}")
 
 
-def _after_approval(services, settings, case_id: int, staff_id: int,
+def _after_approval(s: Session, settings, case_id: int, staff_id: int,
                     result: ToolResult) -> None:
+    """Step 3, in the refund's transaction: the result on the case, the customer told."""
     now = utcnow()
-    with transaction(services.session_factory) as s:
-        case = get_case(s, case_id, lock=True)
-        staff = s.get(User, staff_id)
-        ticket = s.get(Ticket, case.ticket_id) if case.ticket_id is not None else None
-        case.decision_result = result_dict(result)
-        case.updated_at = now
-        text = _approved_text(staff, case, result)
-        staff_messages.tell(s, settings, kind="decision", case=case, ticket=ticket, staff=staff,
-                            text=text)
-        _on_ticket(s, ticket, case, result.status, result.as_action_result(), text, staff)
-        case_lifecycle.responded(case, now)
+    case = get_case(s, case_id, lock=True)
+    staff = s.get(User, staff_id)
+    ticket = s.get(Ticket, case.ticket_id) if case.ticket_id is not None else None
+    if ticket is not None and ticket.user_id != case.user_id:
+        ticket = None
+    case.decision_result = result_dict(result)
+    case.updated_at = now
+    text = _approved_text(staff, case, result)
+    staff_messages.tell(s, settings, kind="decision", case=case, ticket=ticket, staff=staff,
+                        text=text)
+    _on_ticket(s, ticket, case, result.status, result.as_action_result(), text, staff)
+    case_lifecycle.responded(case, now)
 
 
 def _tell_denied(a: Acting, reason: str) -> None:

@@ -104,9 +104,12 @@ def reply(services, settings, case_id: int, staff_id: int, message: str,
         case_lifecycle.take_if_unassigned(a.case, a.staff.id, a.now)
         own_ticket(a)
         text = staff_messages.clean(message)
-        staff_messages.tell(a.session, settings, kind="reply", case=a.case, ticket=a.ticket,
-                            staff=a.staff, text=text)
+        posted = staff_messages.tell(a.session, settings, kind="reply", case=a.case,
+                                     ticket=a.ticket, staff=a.staff, text=text)
         case_lifecycle.responded(a.case, a.now)
+        if posted is None:  # the customer deleted the conversation: the e-mail carries it
+            return Done("staff replied to the customer by e-mail (conversation deleted)",
+                        {"characters": len(text), "conversation_deleted": True})
         return Done("staff replied to the customer", {"characters": len(text)})
     return run_staff_action(services, settings, case_id, staff_id, request_id, "case_reply",
                             change)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from audit.redact import redact
 from config import Settings
 from db import outbox
-from db.models import EscalationCase, Message, Ticket, User, utcnow
+from db.models import Conversation, EscalationCase, Message, Ticket, User, utcnow
 
 SUBJECTS = {
     "reply": "{first} replied to your request #{ticket}",
@@ -39,8 +39,13 @@ def clean(text: str) -> str:
 
 
 def post(session: Session, ticket: Ticket | None, staff: User, text: str) -> Message | None:
-    """A person's message in the ticket's conversation (the customer's thread)."""
+    """A person's message in the ticket's conversation (the customer's thread). None when
+    there is no conversation to post in: the customer deleted it (before a case was opened
+    about it, or before deleting was refused while one is open); the e-mail and the ticket
+    still carry the words."""
     if ticket is None or not ticket.conversation_id:
+        return None
+    if session.get(Conversation, ticket.conversation_id) is None:
         return None
     now = utcnow()
     message = Message(conversation_id=ticket.conversation_id, role="agent", content=text,
@@ -61,9 +66,10 @@ def _body(customer: User, staff: User, case: EscalationCase, ticket: Ticket | No
 
 
 def tell(session: Session, settings: Settings, *, kind: str, case: EscalationCase,
-         ticket: Ticket | None, staff: User, text: str) -> None:
-    """Post `text` in the conversation and queue it as an e-mail to the customer."""
-    post(session, ticket, staff, text)
+         ticket: Ticket | None, staff: User, text: str) -> Message | None:
+    """Post `text` in the conversation and queue it as an e-mail to the customer; the message
+    posted, or None when there was no conversation to post in (the e-mail still goes)."""
+    message = post(session, ticket, staff, text)
     customer = session.get(User, case.user_id)
     ticket_no = ticket.id if ticket is not None else case.id
     outbox.enqueue(session, user_id=case.user_id, kind=kind, case_id=case.id,
@@ -71,3 +77,4 @@ def tell(session: Session, settings: Settings, *, kind: str, case: EscalationCas
                    subject=SUBJECTS[kind].format(first=first_name(staff), ticket=ticket_no),
                    body=_body(customer, staff, case, ticket, text, settings),
                    domain=mail_domain(settings))
+    return message

@@ -8,10 +8,11 @@ from agents.errors import NotFound
 from agents.records import ticket_actions, user_exists
 from api.errors import ApiError
 from audit.redact import redact
+from db import case_lifecycle
 from db.engine import transaction
-from db.models import Conversation, EscalationCase, Message, Ticket
+from db.models import Conversation, EscalationCase, Message, Proposal, Ticket, utcnow
 from tools.base import ToolContext
-from tools.proposals import open_for_conversation
+from tools.proposals import OPEN, open_for_conversation
 
 
 def _iso(value) -> str:
@@ -74,6 +75,10 @@ def give_feedback(factory, runner, settings, ticket_id: int, satisfied: bool, ra
         if ticket.status == "queued":
             raise ApiError(409, "This request hasn't been processed yet, so it can't be rated.",
                            "ticket_not_processed")
+        if _offer_waiting(s, ticket_id):
+            raise ApiError(409, "An offer on this ticket is still waiting for the customer's "
+                                "answer: confirm or decline it first, then rate the outcome. "
+                                "Nothing was changed.", "offer_open")
         comment = redact((comment or "").strip()) or None  # customer text: redacted before storing
         ticket.satisfied, ticket.rating = satisfied, rating
         ticket.feedback_comment = comment
@@ -95,21 +100,52 @@ def give_feedback(factory, runner, settings, ticket_id: int, satisfied: bool, ra
     return view
 
 
-def delete_conversation(factory, runner, settings, conversation_id: str,
-                        user_id: int | None = None) -> None:
-    """Delete the transcript and state; an offer still open in it is withdrawn first (R11)."""
+def _open_case_in(session, conversation_id: str) -> int | None:
+    """The id of a case a person still works on (open or with_agent) about this conversation."""
+    return session.scalar(
+        select(EscalationCase.id).join(Ticket, Ticket.id == EscalationCase.ticket_id)
+        .where(Ticket.conversation_id == conversation_id,
+               EscalationCase.status.in_(case_lifecycle.ACTIVE))
+        .order_by(EscalationCase.id).limit(1))
+
+
+def _refuse_while_a_case_is_open(session, conversation_id: str) -> None:
+    case_id = _open_case_in(session, conversation_id)
+    if case_id is not None:
+        raise ApiError(409, (
+            f"This conversation can't be deleted while our team is working on case #{case_id} "
+            "about it: they need it to answer you. It can be deleted once the case is resolved "
+            "or closed; nothing was deleted."), "conversation_has_open_case")
+
+
+def _offer_waiting(session, ticket_id: int) -> bool:
+    """An offer (R11) on the ticket that can still be confirmed: rating the ticket now would
+    judge, and maybe escalate, a request that may yet go ahead."""
+    return session.scalar(select(Proposal.id).where(
+        Proposal.ticket_id == ticket_id, Proposal.state == OPEN,
+        Proposal.expires_at > utcnow()).limit(1)) is not None
+
+
+def delete_conversation(factory, runner, settings, conversation_id: str, user_id: int) -> None:
+    """Delete the transcript and state; an offer still open in it is withdrawn first (R11).
+
+    Refused (409) while an escalation case about it is open: the person on the case replies
+    into this conversation and reads it as the case's transcript, so deleting it would take
+    the case's history away mid-way. Checked again in the deleting transaction, so a case
+    opened meanwhile still stops it."""
     with transaction(factory) as s:
         conversation = s.get(Conversation, conversation_id)
-        if conversation is None or (user_id is not None and conversation.user_id != user_id):
+        if conversation is None or conversation.user_id != user_id:
             raise NotFound("conversation", "No such conversation.")
-        owner = conversation.user_id
-        offers = [p.id for p in open_for_conversation(s, owner, conversation_id)]
-    ctx = ToolContext(user_id=owner, settings=settings, conversation_id=conversation_id)
+        _refuse_while_a_case_is_open(s, conversation_id)
+        offers = [p.id for p in open_for_conversation(s, user_id, conversation_id)]
+    ctx = ToolContext(user_id=user_id, settings=settings, conversation_id=conversation_id)
     for proposal_id in offers:
         runner.drop(proposal_id, ctx, "the conversation was deleted")
     with transaction(factory) as s:
-        conversation = s.get(Conversation, conversation_id)
+        conversation = s.get(Conversation, conversation_id, with_for_update=True)
         if conversation is None:
             return
+        _refuse_while_a_case_is_open(s, conversation_id)
         s.execute(delete(Message).where(Message.conversation_id == conversation_id))
         s.delete(conversation)
