@@ -46,11 +46,21 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
                         headers=headers)
 
 
+LOCATIONS = ("body", "query", "path", "header", "cookie")
+NOT_JSON = "The request body is not valid JSON."
+
+
 def _describe(errors: list[dict]) -> str:
+    """`field: problem` for each error. Only the leading location (body, query, …) is dropped,
+    so a field that is itself called `body` is still named ("body: Field required")."""
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return NOT_JSON
     parts = []
     for err in errors[:5]:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path",
-                                                                        "header"))
+        path = list(err.get("loc", ()))
+        if path and path[0] in LOCATIONS:
+            path = path[1:]
+        loc = ".".join(str(p) for p in path)
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts) or "invalid request"

@@ -49,10 +49,19 @@ class ResolveRequest(ApiRequest):
                                         "trimming.", max_length=MAX_INPUT * 4)
     user_id: int = Field(ge=-INT64, le=INT64, strict=True,
                          description="The customer the request is for (an integer).")
-    conversation_id: str | None = Field(default=None, max_length=64,
-                                        description="Continue this conversation.")
+    conversation_id: str | None = Field(default=None, max_length=64, description=(
+        "Continue this conversation; leave it out or send null to start a new one (an empty "
+        "string is refused, so a lost id never silently starts over)."))
     ticket_id: int | None = Field(default=None, ge=-INT64, le=INT64,
                                   description="Fill in this queued ticket (portal retries).")
+
+    @field_validator("conversation_id")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty; leave it out or send null to start a new "
+                             "conversation")
+        return value
 
     @field_validator("user_input")
     @classmethod
@@ -135,13 +144,14 @@ class ResolveResponse(BaseModel):
 
 class FeedbackRequest(ApiRequest):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
-        {"satisfied": False, "rating": 2, "comment": "The refund is not enough"}]})
+        {"satisfied": False, "rating": 2, "comment": "The refund is not enough", "user_id": 1}]})
 
     satisfied: bool
     rating: int | None = Field(default=None, ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
-    user_id: int | None = Field(default=None, ge=-INT64, le=INT64,
-                                description="If given, the ticket must belong to this user.")
+    user_id: int | None = Field(default=None, ge=-INT64, le=INT64, description=(
+        "The customer rating it (here or as the `user_id` query parameter; required in one of "
+        "them): the ticket must be theirs."))
 
 
 class Message(BaseModel):

@@ -46,7 +46,7 @@ def _require_decided(case: EscalationCase, doing: str) -> None:
     if awaiting_decision(case):
         raise CaseConflict("decision_pending", (
             f"Case #{case.id} is waiting for an approve or deny decision; decide it before "
-            f"you {doing} it, so the customer's request is either carried out or refused."))
+            f"you {doing}, so the customer's request is either carried out or refused."))
 
 
 def assign(case: EscalationCase, staff_id: int, now: datetime) -> None:
@@ -93,7 +93,7 @@ def responded(case: EscalationCase, now: datetime) -> None:
 
 def hand_back(case: EscalationCase, staff_id: int, now: datetime) -> None:
     _require_active(case)
-    _require_decided(case, "hand back")
+    _require_decided(case, "hand it back")
     case.status, case.handed_back_at = "resolved", now
     case.resolved_at, case.resolved_by, case.updated_at = now, staff_id, now
     case.resolution_note = "Handed back to the assistant."
@@ -101,14 +101,14 @@ def hand_back(case: EscalationCase, staff_id: int, now: datetime) -> None:
 
 def resolve(case: EscalationCase, staff_id: int, note: str, now: datetime) -> None:
     _require_active(case)
-    _require_decided(case, "resolve")
+    _require_decided(case, "resolve it")
     case.status, case.resolution_note = "resolved", note
     case.resolved_at, case.resolved_by, case.updated_at = now, staff_id, now
 
 
 def close(case: EscalationCase, staff_id: int, note: str, now: datetime) -> None:
     _require_active(case)
-    _require_decided(case, "close")
+    _require_decided(case, "close it")
     case.status, case.resolution_note = "closed", note
     case.resolved_at, case.resolved_by, case.updated_at = now, staff_id, now
 

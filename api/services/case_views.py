@@ -88,12 +88,10 @@ def queue_order():
             EscalationCase.id)
 
 
-def list_cases(factory: sessionmaker[Session], status: str | None,
-               staff_id: int | None = None) -> dict:
+def list_cases(factory: sessionmaker[Session], status: str | None, staff_id: int) -> dict:
     now = utcnow()
     with transaction(factory) as s:
-        if staff_id is not None:
-            require_staff(s, staff_id)
+        require_staff(s, staff_id)
         query = select(EscalationCase).order_by(*queue_order())
         if status:
             query = query.where(EscalationCase.status == status)
@@ -108,7 +106,8 @@ def case_detail(factory: sessionmaker[Session], audit: AuditTrail, case_id: int,
     """One case with its ticket's transcript, its notes (internal ones included: this is the
     staff's view) and the audit events of its ticket, read from the database and checked
     against the hash chain: each event says whether it is `verified`, and `audit_chain` says
-    what is wrong when the chain is broken."""
+    what is wrong when the chain is broken. `staff_id` is checked when given; None only for
+    the view a staff action returns, whose person was checked already."""
     with transaction(factory) as s:
         if staff_id is not None:
             require_staff(s, staff_id)

@@ -48,7 +48,8 @@ def api(api_settings, staff_db):
 
 
 def cases(api, **query) -> list[dict]:
-    response = api.get("/cases", params=query, headers=KEY)
+    """The queue as Sam (staff) reads it; `staff_id` is required (SPEC Staff API)."""
+    response = api.get("/cases", params={"staff_id": SAM, **query}, headers=KEY)
     assert response.status_code == 200, response.text[:500]
     return response.json()["cases"]
 

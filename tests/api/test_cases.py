@@ -27,8 +27,8 @@ STEPS = [("assign", {}), ("reply", {"message": "Hello"}), ("note", {"body": "x"}
          ("close", {"note": "dup"})]
 
 
-def _ticket(api, ticket_id: int) -> dict:
-    return ok(api.get(f"/tickets/{ticket_id}", headers=KEY))
+def _ticket(api, ticket_id: int, user_id: int = 1) -> dict:
+    return ok(api.get(f"/tickets/{ticket_id}?user_id={user_id}", headers=KEY))
 
 
 def test_an_escalation_appears_in_the_queue_with_its_due_time(api):
@@ -41,7 +41,7 @@ def test_an_escalation_appears_in_the_queue_with_its_due_time(api):
     assert case["assigned_to"] is None and case["awaiting_decision"] is False
     assert "A person will reply by" in made["response"]  # the customer is told the time
     assert cases(api, status="resolved") == []
-    assert error_code(api.get("/cases?status=bogus", headers=KEY), 422) == "validation_error"
+    assert error_code(api.get(f"/cases?status=bogus&staff_id={SAM}", headers=KEY), 422) == "validation_error"
 
 
 def test_assign_puts_case_and_ticket_with_the_person_and_the_assistant_goes_quiet(api):
@@ -71,7 +71,7 @@ def test_a_reply_reaches_the_conversation_as_the_person_and_is_mailed(api, staff
     view = ok(act(api, case["id"], "reply", message="Hi, I'm on it. Call me on +1 415 555 0100"))
     assert view["status"] == "with_agent"  # replying to an unassigned case takes it
     assert view["first_response_at"] is not None
-    conversation = ok(api.get(f"/conversation/{made['conversation_id']}", headers=KEY))
+    conversation = ok(api.get(f"/conversation/{made['conversation_id']}?user_id=1", headers=KEY))
     last = conversation["messages"][-1]
     assert last["role"] == "agent" and last["author"] == "Sam"
     assert last["content"].startswith("Hi, I'm on it.") and "555" not in last["content"]
@@ -84,7 +84,7 @@ def test_internal_notes_are_for_staff_only(api, staff_db):
     made = ask_for_a_person(api)
     [case] = cases(api)
     ok(act(api, case["id"], "note", body="Customer sounds like a reseller; SECRET-NOTE-123"))
-    staff_view = ok(api.get(f"/cases/{case['id']}", headers=KEY))
+    staff_view = ok(api.get(f"/cases/{case['id']}?staff_id={SAM}", headers=KEY))
     assert any("SECRET-NOTE-123" in n["body"] and n["internal"] and n["author"]["id"] == SAM
                for n in staff_view["notes"])
     customer_facing = [api.get(f"/tickets/{made['ticket_id']}?user_id=1", headers=KEY).text,
@@ -176,7 +176,7 @@ def test_reads_check_a_named_staff_id(api):
 
 @pytest.mark.parametrize("case_id", [999999, 0, -3, 2**40])
 def test_another_case_id_is_a_404(api, case_id):
-    assert error_code(api.get(f"/cases/{case_id}", headers=KEY), 404) == "case_not_found"
+    assert error_code(api.get(f"/cases/{case_id}?staff_id={SAM}", headers=KEY), 404) == "case_not_found"
     assert error_code(act(api, case_id, "assign"), 404) == "case_not_found"
 
 
@@ -216,7 +216,7 @@ def test_every_staff_action_is_audited_with_the_staff_id(api, api_settings):
 def test_the_case_view_has_transcript_notes_and_audit(api):
     made = ask_for_a_person(api)
     [case] = cases(api)
-    view = ok(api.get(f"/cases/{case['id']}", headers=KEY))
+    view = ok(api.get(f"/cases/{case['id']}?staff_id={SAM}", headers=KEY))
     assert [m["role"] for m in view["transcript"]] == ["user", "assistant"]
     assert view["transcript"][0]["content"] == "I want to talk to a real person"
     assert any(e["tool"] == "escalate_case" and e["conversation_id"] == made["conversation_id"]

@@ -62,7 +62,7 @@ def test_a_database_outage_is_503_with_retry_after_then_recovers(proxied):
     proxy.cut()
     for response in (resolve(client, "where is order 1043?"),
                      client.get("/tickets?user_id=1", headers=KEY),
-                     client.get("/tickets/1", headers=KEY),
+                     client.get("/tickets/1?user_id=1", headers=KEY),
                      client.post("/support/confirm", headers=KEY,
                                  json={"user_id": 1, "proposal_id": "p_x"})):
         assert_503(response)

@@ -13,18 +13,18 @@ def test_ticket_list_and_detail(client):
     made = resolve(client, "where is order 1043?").json()
     listing = client.get("/tickets?user_id=1", headers=KEY).json()
     assert listing["user_id"] == 1 and listing["tickets"][0]["ticket_id"] == made["ticket_id"]
-    ticket = client.get(f"/tickets/{made['ticket_id']}", headers=KEY).json()
+    ticket = client.get(f"/tickets/{made['ticket_id']}?user_id=1", headers=KEY).json()
     assert ticket["status"] == "resolved" and ticket["action"] == "get_order_status"
     assert ticket["user_input"] == "where is order 1043?"
     assert client.get(f"/tickets/{made['ticket_id']}?user_id=2", headers=KEY).status_code == 404
-    assert client.get("/tickets/999999", headers=KEY).status_code == 404
+    assert client.get("/tickets/999999?user_id=1", headers=KEY).status_code == 404
     assert client.get("/tickets?user_id=424242", headers=KEY).status_code == 404
     assert client.get("/tickets", headers=KEY).status_code == 422
 
 
 def test_unsatisfied_feedback_escalates_once(client, fresh_db):
-    made = resolve(client, "refund order 1042").json()
-    url = f"/tickets/{made['ticket_id']}/feedback"
+    made = resolve(client, "where is order 1043?").json()
+    url = f"/tickets/{made['ticket_id']}/feedback?user_id=1"
     response = client.post(url, json={"satisfied": False, "rating": 2, "comment": "too slow"},
                            headers=KEY)
     assert response.status_code == 200
@@ -34,7 +34,7 @@ def test_unsatisfied_feedback_escalates_once(client, fresh_db):
     again = client.post(url, json={"satisfied": True, "rating": 5}, headers=KEY)
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "feedback_already_given"
-    kept = client.get(f"/tickets/{made['ticket_id']}", headers=KEY).json()
+    kept = client.get(f"/tickets/{made['ticket_id']}?user_id=1", headers=KEY).json()
     assert (kept["satisfied"], kept["rating"], kept["feedback_comment"]) == (False, 2, "too slow")
     with transaction(fresh_db.session_factory) as s:
         cases = s.scalars(select(EscalationCase)).all()
@@ -45,19 +45,19 @@ def test_unsatisfied_feedback_escalates_once(client, fresh_db):
 def test_satisfied_feedback_is_stored(client):
     made = resolve(client, "where is order 1043?").json()
     body = client.post(f"/tickets/{made['ticket_id']}/feedback",
-                       json={"satisfied": True, "rating": 5}, headers=KEY).json()
+                       json={"satisfied": True, "rating": 5, "user_id": 1}, headers=KEY).json()
     assert body["satisfied"] is True and body["status"] == "resolved"
 
 
 def test_feedback_validation(client):
     made = resolve(client, "hi").json()
-    url = f"/tickets/{made['ticket_id']}/feedback"
+    url = f"/tickets/{made['ticket_id']}/feedback?user_id=1"
     for bad in ({}, {"satisfied": "maybe"}, {"satisfied": True, "rating": 6},
                 {"satisfied": True, "rating": 0}, {"satisfied": True, "comment": "x" * 2001}):
         assert client.post(url, json=bad, headers=KEY).status_code == 422
-    assert client.post("/tickets/0/feedback", json={"satisfied": True},
+    assert client.post("/tickets/0/feedback?user_id=1", json={"satisfied": True},
                        headers=KEY).status_code == 404
-    assert client.post(url + "?x=1", json={"satisfied": True, "user_id": 2},
+    assert client.post(url + "&x=1", json={"satisfied": True, "user_id": 2},
                        headers=KEY).status_code == 404
 
 
@@ -69,7 +69,7 @@ def test_feedback_is_scoped_by_the_query_user_too(client, fresh_db):
                         ("?user_id=1", {"user_id": 2})):
         response = client.post(url + query, json={"satisfied": False, **body}, headers=KEY)
         assert response.status_code == 404 and response.json()["error"]["code"] == "ticket_not_found"
-    ticket = client.get(f"/tickets/{made['ticket_id']}", headers=KEY).json()
+    ticket = client.get(f"/tickets/{made['ticket_id']}?user_id=1", headers=KEY).json()
     assert ticket["satisfied"] is None and ticket["status"] == "resolved"
     with transaction(fresh_db.session_factory) as s:
         assert s.scalars(select(EscalationCase)).all() == []
@@ -93,14 +93,15 @@ def test_concurrent_unsatisfied_feedback_opens_one_case(client, fresh_db):
 def test_conversation_read_and_delete(client):
     made = resolve(client, "where is order 1043?").json()
     url = f"/conversation/{made['conversation_id']}"
-    view = client.get(url, headers=KEY).json()
+    view = client.get(url + "?user_id=1", headers=KEY).json()
     assert [m["role"] for m in view["messages"]] == ["user", "assistant"]
     assert view["user_id"] == 1 and view["ticket_id"] == made["ticket_id"]
     assert client.get(url + "?user_id=2", headers=KEY).status_code == 404
-    assert client.delete(url, headers=KEY).status_code == 204
-    assert client.get(url, headers=KEY).status_code == 404
-    assert client.delete(url, headers=KEY).status_code == 404
-    assert client.get(f"/tickets/{made['ticket_id']}", headers=KEY).status_code == 200
+    assert client.delete(url + "?user_id=2", headers=KEY).status_code == 404
+    assert client.delete(url + "?user_id=1", headers=KEY).status_code == 204
+    assert client.get(url + "?user_id=1", headers=KEY).status_code == 404
+    assert client.delete(url + "?user_id=1", headers=KEY).status_code == 404
+    assert client.get(f"/tickets/{made['ticket_id']}?user_id=1", headers=KEY).status_code == 200
 
 
 def test_health_reports_database_index_and_mode(client):
@@ -135,7 +136,7 @@ def test_metrics_count_requests_resolves_refunds_and_escalations(client):
 
 def test_feedback_comment_is_stored_redacted(client):
     made = resolve(client, "where is order 1043?").json()
-    body = client.post(f"/tickets/{made['ticket_id']}/feedback", headers=KEY, json={
+    body = client.post(f"/tickets/{made['ticket_id']}/feedback?user_id=1", headers=KEY, json={
         "satisfied": False, "comment": "call +1 (415) 555-0132 or jane.doe@gmail.com"}).json()
     assert "jane.doe@gmail.com" not in str(body) and "555-0132" not in str(body)
     assert "[EMAIL]" in body["feedback_comment"]

@@ -70,7 +70,7 @@ def test_high_value_refund_approved_by_a_person_then_handed_back(browser_user, c
     expect(page.get_by_test_id("decision-outcome")).to_contain_text("Done")
     assert _refunds(api_stack, omar["order"]) == [64900]
     ticket = requests.get(f"{api_stack.url}/tickets/{ticket_id}", headers={"X-API-Key": API_KEY},
-                          timeout=10).json()
+                          params={"user_id": omar["id"]}, timeout=10).json()
     assert ticket["action_result"]["status"] == "success" and ticket["status"] == "with_agent"
 
     # The e-mail arrives at the local SMTP server.
