@@ -112,3 +112,22 @@ def _word_search(policies_dir: Path, by_name: dict[str, Article], query: str,
                 scored.append((score, Hit(found, heading, slug(heading), _excerpt(text))))
     scored.sort(key=lambda pair: -pair[0])
     return [hit for _, hit in scored[:limit]]
+
+
+_SOURCE_NOTE = re.compile(r"\s*\(Source: (?P<title>[^—()]+?) — [“\"'](?P<section>[^”\"]+)[”\"']\.?\)\s*$")
+
+
+def split_citation(policies_dir: Path, text: str) -> tuple[str, dict | None]:
+    """An answer ending "(Source: Refund policy — “Refund window”.)" -> the answer without it and
+    that section as a help-centre link, shown once under the answer instead of twice."""
+    found = _SOURCE_NOTE.search(text or "")
+    if found is None:
+        return text, None
+    wanted = found["title"].strip().lower()
+    for a in articles(policies_dir):
+        name = a.name.removesuffix(".md").replace("_", " ").lower()
+        if wanted in (name, a.title.lower()):
+            cited = citation(policies_dir, a.name, found["section"].strip())
+            if cited:
+                return text[:found.start()].rstrip(), cited
+    return text, None

@@ -116,12 +116,13 @@ def _settle(factory: sessionmaker[Session], ticket_id: int, answer: dict) -> Non
             _forget(session, ticket_id)
             return
         if answer.get("ticket_id") not in (None, ticket_id):
-            # A replayed request: the service had already answered it in its own ticket.
+            # A replayed request, or a reply answered in its conversation's own ticket: the
+            # message and its answer are there; this copy is closed with a pointer to it.
             ticket_lifecycle.reject(ticket)
             _forget(session, ticket_id)
             ticket.response = redact(f"This request was answered in ticket "
                                      f"#{answer['ticket_id']}: " + (answer.get("response") or ""))
-            ticket.result, ticket.result_status = None, None
+            ticket.result, ticket.result_status = {"answered_in": answer["ticket_id"]}, None
             return
         log.warning("queued ticket %s still queued after the API answered (ticket_id=%s)",
                     ticket_id, answer.get("ticket_id"))
@@ -152,9 +153,13 @@ def _send(state: PortalState, ticket: Claimed, timeout: float | None) -> dict:
         except ApiError as exc:
             if exc.code != "idempotency_conflict":
                 raise
+    # A reply kept while the service was down belongs to its conversation: the API answers it
+    # in the conversation's own ticket (which keeps its number, status and any open case); only
+    # a first message, which has no conversation yet, fills in the queued ticket itself.
     return state.api.resolve(
         user_input=ticket.user_input, user_id=ticket.user_id,
-        conversation_id=ticket.conversation_id, ticket_id=ticket.ticket_id,
+        conversation_id=ticket.conversation_id,
+        ticket_id=None if ticket.conversation_id else ticket.ticket_id,
         idempotency_key=f"portal-u{ticket.user_id}-ticket-{ticket.ticket_id}", timeout=timeout)
 
 

@@ -36,6 +36,19 @@ def transcript(factory: sessionmaker[Session], conversation_id: str | None) -> l
                                     .order_by(Message.id)))
 
 
+def stands_in(ticket: Ticket) -> bool:
+    """A reply kept while the service was down (queued), or one since answered in its
+    conversation's own ticket: not the conversation's ticket, so never its page or its card."""
+    return bool(ticket.conversation_id) and (
+        ticket.status == "queued" or bool((ticket.result or {}).get("answered_in")))
+
+
+def conversation_ticket(tickets: list[Ticket]) -> Ticket | None:
+    """The ticket that stands for a conversation: its latest real one (number, status, case)."""
+    real = [t for t in tickets if not stands_in(t)] or tickets
+    return max(real, key=lambda t: t.id) if real else None
+
+
 def conversation_tickets(factory: sessionmaker[Session], user_id: int,
                          conversation_id: str | None) -> list[Ticket]:
     if not conversation_id:
@@ -112,9 +125,12 @@ def conversation_cards(factory: sessionmaker[Session], user_id: int) -> list[Con
     with transaction(factory) as session:
         tickets = list(session.scalars(select(Ticket).where(Ticket.user_id == user_id)
                                        .order_by(Ticket.id.desc())))
-        latest: dict[str, Ticket] = {}
+        grouped: dict[str, list[Ticket]] = {}
         for t in tickets:
-            latest.setdefault(t.conversation_id or f"#{t.id}", t)
+            grouped.setdefault(t.conversation_id or f"#{t.id}", []).append(t)
+        latest = {key: conversation_ticket(group) for key, group in grouped.items()}
+        waiting = {key: max((t for t in group if t.status == "queued" and t.conversation_id),
+                            key=lambda t: t.id, default=None) for key, group in grouped.items()}
         conversation_ids = [t.conversation_id for t in latest.values() if t.conversation_id]
         last_ids = dict(session.execute(
             select(Message.conversation_id, func.max(Message.id))
@@ -123,9 +139,13 @@ def conversation_cards(factory: sessionmaker[Session], user_id: int) -> list[Con
         last = {m.conversation_id: m for m in session.scalars(
             select(Message).where(Message.id.in_(list(last_ids.values()))))} if last_ids else {}
     cards = []
-    for t in latest.values():
+    for key, t in latest.items():
         m = last.get(t.conversation_id)
-        if m is not None:
+        kept = waiting.get(key)
+        if kept is not None:  # the customer's newest words, not sent yet: they lead the card
+            cards.append(ConversationCard(t, "user", kept.user_input, kept.created_at,
+                                          m.id if m is not None else 0))
+        elif m is not None:
             cards.append(ConversationCard(t, m.role, m.content, m.created_at, m.id))
         else:
             cards.append(ConversationCard(t, "user", t.user_input, t.updated_at or t.created_at,

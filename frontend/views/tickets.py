@@ -28,11 +28,6 @@ from frontend.state import get_state
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
-QUEUED_MESSAGE = ("Our assistant is unavailable right now, so we've saved your request. "
-                  "It is queued and will be processed automatically as soon as the service is "
-                  "back; you don't need to send it again.")
-
-
 def _retry_my_queue() -> None:
     """Nothing typed is lost: a customer's queued requests are retried when they look at them."""
     state = get_state()
@@ -55,9 +50,11 @@ def _to_ticket(ticket_id: int):
     return redirect(url_for("tickets.show", ticket_id=ticket_id, _anchor="latest"))
 
 
-def _after_submit(result: support.Submitted):
-    if result.queued:
-        flash(QUEUED_MESSAGE, "warning")
+def _after_submit(result: support.Submitted, conversation_ticket: int | None = None):
+    """A queued reply stays in its conversation (the page says it is not sent yet); the queued
+    notice is on that page, so no flash repeats it."""
+    if result.queued and conversation_ticket is not None:
+        return _to_ticket(conversation_ticket)
     return _to_ticket(result.ticket_id)
 
 
@@ -162,7 +159,14 @@ def _conversation_of(ticket):
     state = get_state()
     siblings = ticket_service.conversation_tickets(state.factory, current_user.id,
                                                    ticket.conversation_id)
-    return max(siblings, key=lambda t: t.id) if siblings else ticket
+    return ticket_service.conversation_ticket(siblings) or ticket
+
+
+def _has_queued(ticket) -> bool:
+    if ticket.status == "queued":
+        return True
+    return any(t.status == "queued" for t in ticket_service.conversation_tickets(
+        get_state().factory, current_user.id, ticket.conversation_id))
 
 
 def _render_ticket(ticket, reply_form=None, feedback_form=None, status=200, extra_lines=()):
@@ -175,6 +179,10 @@ def _render_ticket(ticket, reply_form=None, feedback_form=None, status=200, extr
     offer = offers.open_offer(state.factory, current_user.id, ticket)
     person_has_it = bool(escalation and escalation.status == "with_agent")
     convo = conversation.build(state.factory, ticket, offer is not None, person_has_it)
+    for line in convo.lines:
+        if line.role in ("assistant", "agent"):
+            line.text, line.cite = help_centre.split_citation(state.settings.policies_dir,
+                                                              line.text)
     if extra_lines:  # a greeting answered in place is now the latest answer
         for line in convo.lines:
             line.latest_answer = False
@@ -190,7 +198,8 @@ def _render_ticket(ticket, reply_form=None, feedback_form=None, status=200, extr
     return render_template(
         "tickets/detail.html", ticket=ticket, convo=convo, escalation=escalation,
         offer=offer, offer_form=OfferForm(formdata=None), offer_step=offer_step,
-        sources=_sources(ticket), extra_lines=list(extra_lines),
+        sources=[] if any(line.cite for line in convo.lines) else _sources(ticket),
+        extra_lines=list(extra_lines),
         talk_to_person=conversation.TALK_TO_A_PERSON, rating_labels=RATING_LABELS,
         reply_form=reply_form, feedback_form=feedback_form or FeedbackForm(formdata=None),
     ), status
@@ -205,7 +214,7 @@ def _last_message_id(ticket) -> int:
 @login_required
 def show(ticket_id: int):
     ticket = _own_ticket_or_404(ticket_id)
-    if ticket.status == "queued":
+    if _has_queued(ticket):
         _retry_my_queue()
         ticket = _own_ticket_or_404(ticket_id)
     latest = _conversation_of(ticket)
@@ -236,7 +245,7 @@ def reply(ticket_id: int):
             flash(f"We couldn't take that reply: {exc.message}", "danger")
             form.request_key.data = _fresh_key()
         else:
-            return _after_submit(result)
+            return _after_submit(result, ticket.id)
     return _render_ticket(ticket, reply_form=form, status=400)
 
 

@@ -76,6 +76,15 @@ CUSTOMERS = {
     "session": {"id": 36, "name": "Abel Costa", "email": "abel@shop.test", "order": "7601"},
     # PII in a request that timed out (tests/frontend/test_portal_writes.py).
     "replay_pii": {"id": 37, "name": "Bea Lind", "email": "bea@shop.test", "order": "7701"},
+    # A reply sent while the API is down (tests/frontend/test_queued_reply.py), receipts under
+    # the message that acted (tests/frontend/test_receipts.py).
+    "queued_reply": {"id": 38, "name": "Cai Rowe", "email": "cai@shop.test", "order": "7801"},
+    "receipts": {"id": 39, "name": "Dina Moss", "email": "dina@shop.test", "order": "7901",
+                 "more": [("7902", "Wireless mouse", 25.00)]},
+    "approved_receipt": {"id": 40, "name": "Eli Park", "email": "eli@shop.test", "order": "8001",
+                         "total": 649.00},
+    # Focus you can see on the main buttons (tests/e2e/test_bb5_fixes.py).
+    "focus": {"id": 41, "name": "Fay Quinn", "email": "fay@shop.test", "order": "8101"},
 }
 _ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL", "SMTP_USER",
              "SMTP_PASSWORD")

@@ -174,9 +174,14 @@ def test_queued_tickets_are_retried_on_view_and_stay_queued_while_down(client, a
 def test_a_reply_while_the_api_is_down_is_queued_in_the_same_conversation(client, auth, factory):
     auth.login("ana@example.com")
     response = auth.post(f"/tickets/{ANA_TICKET}/reply", {"message": "Can it be faster?"})
-    ticket_id = _new_ticket_id(response)
-    assert ticket_id != ANA_TICKET
+    # The customer stays on the conversation's own page (its number and status), where the
+    # reply is shown as not sent yet; the kept copy is a queued row of the same conversation.
+    assert _new_ticket_id(response) == ANA_TICKET
+    [(ticket_id,)] = db_execute(factory, "SELECT id FROM tickets WHERE status = 'queued' AND "
+                                         "conversation_id = 'conv-ana'")
     assert _ticket(factory, ticket_id)[1:4] == ("queued", "Can it be faster?", "conv-ana")
+    page = text_of(client.get(f"/tickets/{ANA_TICKET}"))
+    assert 'data-testid="not-sent"' in page and "Can it be faster?" in page
 
 
 def test_a_queued_ticket_cannot_take_a_reply_or_feedback(client, auth, factory):
