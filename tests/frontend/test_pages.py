@@ -4,16 +4,22 @@ headers, and a label for every form field."""
 from __future__ import annotations
 
 import re
+from collections import Counter
+from html.parser import HTMLParser
 
 import pytest
 
-from tests.frontend.conftest import ANA_QUEUED, ANA_TICKET, BEN_CASE, text_of
+from tests.frontend.conftest import (
+    ANA_CASE, ANA_QUEUED, ANA_TICKET, BEN_CASE, OLD_CASE, text_of,
+)
 
 PAGES = {
     None: ["/", "/login", "/register", "/no-such-page"],
     "ana@example.com": ["/orders/", "/tickets/", "/tickets/new", f"/tickets/{ANA_TICKET}",
-                        f"/tickets/{ANA_QUEUED}", "/staff/"],
+                        f"/tickets/{ANA_QUEUED}", "/staff/", "/account", "/help/",
+                        "/help/refund-policy"],
     "staff@example.com": ["/staff/", "/staff/?status=all", f"/staff/cases/{BEN_CASE}",
+                          f"/staff/cases/{ANA_CASE}", f"/staff/cases/{OLD_CASE}", "/account",
                           "/staff/dashboard", "/staff/policies/",
                           "/staff/policies/refund_policy.md"],
 }
@@ -98,3 +104,23 @@ def test_home_page_for_visitors_and_redirects_for_users(client, auth):
     auth.login("ana@example.com")
     assert client.get("/").headers["Location"] == "/tickets/"
     assert client.get("/login").headers["Location"] == "/tickets/"
+
+
+class _Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: Counter[str] = Counter()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids[value] += 1
+
+
+@pytest.mark.parametrize("who,path", CASES)
+def test_no_id_is_used_twice_on_a_page(page_for, who, path):
+    """Black-box report bb5: the staff case page had five id="submit", the account page two."""
+    parser = _Ids()
+    parser.feed(text_of(page_for(who, path)))
+    assert parser.ids, "no ids parsed"
+    assert [i for i, n in parser.ids.items() if n > 1] == []
