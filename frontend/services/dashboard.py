@@ -62,6 +62,21 @@ def _csat(rows: list[tuple[str, bool]]) -> list[Csat]:
                   key=lambda c: (-c.rated, c.group))
 
 
+def _person_before_rating(session: Session) -> set[int]:
+    """Tickets a person was involved in before the customer rated them. The case an unhappy
+    rating opens (kind `unsatisfied`) comes after the rating, and so does any case opened after
+    that one: neither makes the rating one given "with a person"."""
+    cases = session.execute(select(EscalationCase.ticket_id, EscalationCase.kind,
+                                   EscalationCase.created_at)
+                            .where(EscalationCase.ticket_id.is_not(None))).all()
+    rated_at = {}
+    for ticket_id, kind, created in cases:
+        if kind == "unsatisfied":
+            rated_at[ticket_id] = min(created, rated_at.get(ticket_id, created))
+    return {ticket_id for ticket_id, kind, created in cases if kind != "unsatisfied"
+            and (ticket_id not in rated_at or created < rated_at[ticket_id])}
+
+
 def team_numbers(session: Session, now: datetime) -> TeamNumbers:
     with_person = {t for (t,) in session.execute(
         select(EscalationCase.ticket_id).where(EscalationCase.ticket_id.is_not(None)))}
@@ -72,7 +87,8 @@ def team_numbers(session: Session, now: datetime) -> TeamNumbers:
     rated = [t for t in tickets if t.satisfied is not None]
     numbers.csat_by_intent = _csat([(t.intent or "other", t.satisfied) for t in rated])
     numbers.csat_by_mode = _csat([(t.mode or "offline", t.satisfied) for t in rated])
-    numbers.csat_by_person = _csat([("with a person" if t.id in with_person else
+    person_before = _person_before_rating(session)
+    numbers.csat_by_person = _csat([("with a person" if t.id in person_before else
                                      "assistant only", t.satisfied) for t in rated])
     for case in session.scalars(select(EscalationCase)):
         if case.first_response_at is not None:

@@ -227,3 +227,17 @@ def test_queue_cards_show_the_last_message_and_an_unread_dot_when_the_customer_w
     ben = re.search(rf'data-case-id="{BEN_CASE}">.*?</li>', text_of(client.get("/staff/")),
                     re.S).group(0)
     assert 'data-testid="unread"' not in ben
+
+
+def test_a_rating_given_before_any_person_was_involved_counts_as_assistant_only(
+        client, staff, factory):
+    """Black-box report bb5: an unhappy rating opens a case (kind `unsatisfied`); that case came
+    after the rating, so the rating was not one given "with a person"."""
+    db_execute(factory, "UPDATE tickets SET satisfied = 0, rating = 1 WHERE id = :i",
+               i=ANA_TICKET)  # Ana's only case is the one her rating opened
+    db_execute(factory, "UPDATE tickets SET satisfied = 1, rating = 5 WHERE id = :i",
+               i=BEN_TICKET)  # Ben's fraud review had a person on it before he rated
+    page = text_of(client.get("/staff/dashboard"))
+    person = re.search(r'data-testid="csat-person">.*?</table>', page, re.S).group(0)
+    assert re.search(r"assistant only</td><td[^>]*>0%</td><td[^>]*>1<", person)
+    assert re.search(r"with a person</td><td[^>]*>100%</td><td[^>]*>1<", person)
