@@ -234,8 +234,11 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         todo = outcome.extra.get("todo") if "todo" in outcome.extra else (
             dialogue.todo[1:] if "next request" in u.signals and outcome.result.status in (
                 "needs_confirmation", "success", "denied") else None)
-        remember(dialogue, outcome.intent, outcome.order_id,
-                 outcome.result.details.get("choice_ids"), todo)
+        # After a replacement is made, "where is it?" means the new order.
+        focus = (outcome.result.details.get("replacement_order_id")
+                 if outcome.action == "create_replacement" and outcome.result.status == "success"
+                 else None) or outcome.order_id
+        remember(dialogue, outcome.intent, focus, outcome.result.details.get("choice_ids"), todo)
         state = {**step.remember, "pending": pending, "dialogue": dialogue.as_state(),
                  "person_offered": bool(outcome.extra.get("person_offered")),
                  "proposal_id": offer["id"] if offer else None,

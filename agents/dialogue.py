@@ -21,7 +21,8 @@ from agents.understanding import ACTION_INTENTS, HEDGE, INFO_QUESTION, WHERE_IS,
 ORDER_INTENTS = (*ACTION_INTENTS, "status")
 # "and 31302 too", "same for the beanie", "what about the blanket?", "and the lights?"
 CARRY = re.compile(r"(?i)(?:\btoo\b|\bas well\b|\bsame (?:for|with|goes for)\b|"
-                   r"\bwhat about\b|\bhow about\b|^\s*(?:and|also|plus)\b|\bthe same\b)")
+                   r"\bwhat about\b|\bhow about\b|^\s*(?:and|also|plus)\b|\bthe same\b|"
+                   r"\bmake it\b|\binstead\b|\bi meant?\b)")
 NEXT = re.compile(r"(?i)\b(?:the other one|the other order|the other|next one|the next|"
                   r"the rest|the remaining|second one too)\b|^\s*(?:now )?next\b")
 SWITCH = re.compile(r"(?i)\b(?:rather|instead|actually|then|prefer)\b")
@@ -114,7 +115,8 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
             u.confidence, 0.9)
         u.reason = step.get("reason") or u.reason
         u.signals.append("next request")
-    elif (not pending and dialogue.last_intent in ORDER_INTENTS and found.order_ids
+    elif (not pending and dialogue.last_intent in ORDER_INTENTS
+          and (found.order_ids or found.unknown_id)
           and CARRY.search(u.text) and not has_cue and u.intent not in ("escalate",)):
         u.intent, u.confidence = dialogue.last_intent, max(u.confidence, 0.85)
         u.signals.append("same as before")
@@ -212,6 +214,10 @@ def _action_cue(text: str) -> str | None:
 
 
 def _apply(u: Understanding, found: Link) -> None:
+    if found.unknown_id and found.how == "item" and len(found.order_ids) == 1:
+        # "the bookmark is my wife's, order 30304, cancel it": the number they gave is not one
+        # of theirs, so that is the answer (not found), never their own order with that item.
+        found = Link([], how="number", unknown_id=found.unknown_id)
     if found.order_ids:
         u.order_id = found.order_ids[0]
     elif found.unknown_id:

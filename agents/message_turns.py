@@ -128,9 +128,8 @@ class MessageTurns:
                                              waiting=case if case and case["awaiting_decision"]
                                              else None),
                              understanding=u, dialogue=dialogue)
-            if (not pending and not requests and (u.intent in ("other", "policy_question") or (
-                    u.intent in ACTION_INTENTS
-                    and u.confidence < self.settings.min_action_confidence))
+            if (not pending and not requests
+                    and u.intent in ("other", "policy_question", *ACTION_INTENTS)
                     and u.linked_by == "item" and u.order_id in shop
                     and shop[u.order_id].status in ON_ITS_WAY and bare_item_question(u.text)):
                 u.intent, u.confidence = "status", max(u.confidence, 0.8)  # "helmet??"

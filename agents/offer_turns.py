@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from agents import records
 from agents.confirmation import answer_to_offer
+from agents.dialogue import Dialogue
 from agents.offline_brain import Outcome
 from agents.order_linking import link
 from agents.replies import TIME_LEFT, fact_answer, plain, status_text
@@ -43,7 +44,35 @@ def _other_order(text: str, snapshot: dict, orders: list) -> str | None:
         return None  # another action, or a status question ("where is my telescope?")
     found = link(text, orders)
     others = [oid for oid in found.order_ids if oid != snapshot["order_id"]]
+    if (not found.order_ids and len(found.candidates) == 2
+            and snapshot["order_id"] in found.candidates and re.search(r"(?i)\bother\b", text)):
+        return next(c for c in found.candidates if c != snapshot["order_id"])  # "the other mug"
     return others[0] if len(found.order_ids) == 1 and others else None
+
+
+# "and the mouse too", "same for the other one", "the hat as well", "oh and order 31302 too":
+# another order for the same request, on top of the one on offer.
+ADDING = re.compile(r"(?i)\b(?:too|as well|also)\b|\bsame (?:for|with|goes for)\b|"
+                    r"^\W*(?:oh\W+|ok\W+|okay\W+)?(?:and|plus)\b")
+
+
+def _fitting(snapshot: dict, orders: list) -> list:
+    fits = {"issue_refund": ("delivered",), "create_replacement": ("delivered",),
+            "cancel_order": ("pending", "processing")}.get(snapshot["action"], ())
+    return [o for o in orders if o.status in fits and o.refund is None and not o.replaced
+            and not o.replacement_for]
+
+
+def _by_price(text: str, snapshot: dict, orders: list) -> str | None:
+    """"No, the cheaper one": among the orders the offered action could apply to."""
+    from agents.order_linking import LOW_PRICE, PRICE_REF
+
+    said = PRICE_REF.search(text)
+    fits = _fitting(snapshot, orders)
+    if not said or len(fits) < 2:
+        return None
+    pick = (min if LOW_PRICE.match(said.group(1)) else max)(fits, key=lambda o: o.total_cents)
+    return pick.id if pick.id != snapshot["order_id"] else None
 
 
 def _the_other_fitting(snapshot: dict, orders: list) -> str | None:
@@ -149,7 +178,13 @@ class OfferTurns:
                             request_text=turn.state.get("offer_text"), confirmed=proposal_id)
             return None
         answer = answer_to_offer(u.text, snapshot["order_id"])
+        if answer == "other" and ADDING.search(u.text) and not NO_PREFIX.match(u.text):
+            added = self._added_order(u.text, snapshot, orders)
+            if added:
+                return self._add_to_offer(turn, snapshot, added, ctx)
         other = _other_order(u.text, snapshot, orders)
+        if answer in ("no", "other") and not other:
+            other = _by_price(u.text, snapshot, orders)  # "no, the cheaper one"
         if answer in ("no", "other") and not other and OTHER_ONE.search(u.text):
             other = _the_other_fitting(snapshot, orders)  # "no, the other one"
         if answer in ("no", "other") and other:
@@ -239,6 +274,53 @@ class OfferTurns:
             again.outcome.extra["prefix"] = f"{said} Back to your request: "
         again.request_text = turn.state.get("offer_text")
         return again
+
+    def _added_order(self, text: str, snapshot: dict, orders: list) -> str | None:
+        """The other order an addition names: by number or item, "the other one", or failing
+        those the item closest in meaning ("the hat" = the wool beanie)."""
+        from agents.requests import CUES
+
+        if {i for i, p in CUES if p.search(text)} - {offer_intent(snapshot)} or len(text) > 80:
+            return None  # another action: a request of its own
+        found = link(text, orders)
+        others = [oid for oid in found.order_ids if oid != snapshot["order_id"]]
+        if others:
+            return others[0]
+        if found.unknown_id:
+            return found.unknown_id
+        if OTHER_ONE.search(text) or re.search(r"(?i)\bthe other\b", text):
+            return _the_other_fitting(snapshot, orders)
+        rest = [o for o in orders if o.id != snapshot["order_id"]]
+        words = re.sub(r"(?i)\b(?:oh|and|plus|too|as well|also|same (?:for|with)|the|my|please|"
+                       r"pls)\b", " ", text).strip(" .,!?")
+        return self._closest_item(words, rest) if len(words) >= 3 else None
+
+    def _add_to_offer(self, turn: records.Turn, snapshot: dict, order_id: str,
+                      ctx: ToolContext) -> Step:
+        """Keep the offer on the table; check the added order with the guard's dry run and, if
+        it qualifies, keep it for right after (one action at a time, R8)."""
+        intent = offer_intent(snapshot)
+        facts = self.runner.invoke("check_eligibility", replace(ctx, intent=intent,
+                                                                propose=False),
+                                   order_id=order_id, purpose=intent)
+        todo = []
+        if facts.status == "success" and facts.details.get("eligible"):
+            todo = [{"intent": intent, "order_id": order_id, "reason": snapshot.get("reason")}]
+            said = (f"Sure — I'll do order #{order_id} right after this one (one thing at a "
+                    "time). First: ")
+        else:
+            why = plain(facts.reason)
+            said = f"{why} Your first request still stands: "
+        outcome = Outcome(snapshot["intent"], 1.0, snapshot["order_id"], snapshot["action"],
+                          ToolResult("needs_confirmation", f"R11 confirm: {snapshot['summary']} "
+                                     "Shall I go ahead?",
+                                     {"proposal": public_view(snapshot),
+                                      "proposal_id": snapshot["id"],
+                                      "amount": snapshot["amount"]},
+                                     order_id=snapshot["order_id"]))
+        outcome.extra.update(prefix=said, several=True,
+                             todo=todo or Dialogue.from_state(turn.state).todo)
+        return Step(outcome, request_text=turn.state.get("offer_text"), keep_offer=True)
 
     def _switch_order(self, snapshot: dict, order_id: str, ctx: ToolContext) -> Step:
         self.runner.drop(snapshot["id"], ctx, "the customer meant another order")

@@ -147,7 +147,10 @@ def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner,
                                kind=kind)
         return Outcome(u.intent, u.confidence, result.order_id, "escalate_case", result)
 
-    if u.intent in ACTION_INTENTS and "asked as a question" in u.signals and u.order_id:
+    if u.intent in ACTION_INTENTS and u.order_id and (
+            "asked as a question" in u.signals
+            or "hedged" in u.signals and u.text.rstrip().endswith("?")):
+        # "would I get a refund if I sent back order 2902?": answered with its facts.
         return _answer_question(u, ctx, runner)
 
     if u.intent in ACTION_INTENTS:

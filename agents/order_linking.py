@@ -68,10 +68,35 @@ ACTION_WORD = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|ret
                          r"back|swap)")
 
 
+# Items the customer rules out: "not the boots", "everything except the clock", "apart from
+# the mug", "espresso machine keep", "keep the boots".
+EXCLUDED = re.compile(
+    r"(?i)(?:\b(?:but\s+)?not\s+(?:the|my|for\s+the|for\s+my)|\bexcept(?:\s+for)?(?:\s+(?:the|my))?|"
+    r"\bapart\s+from(?:\s+(?:the|my))?|\bother\s+than(?:\s+(?:the|my))?|\bexcluding(?:\s+(?:the|my))?|"
+    r"\b(?<!to )(?<!i'll )(?<!i )keep(?:ing)?\s+(?:the|my))\s+((?:[a-z][\w-]*\s*){1,3}?)"
+    r"(?=\s*(?:[,.;!?]|$|\b(?:and|but|please|pls|refund|cancel|return|replace|okay|ok|thanks|"
+    r"i|which|that|as|because|since)\b))")
+KEPT_AFTER = re.compile(r"(?i)\b((?:[a-z][\w-]*\s+){1,3})keep\b(?!\s+(?:the|my|it|them|one))")
+
+
+def without_excluded_items(text: str) -> str:
+    """The text with the items the customer rules out blanked (same length)."""
+    out = list(text)
+    for m in EXCLUDED.finditer(text):
+        out[m.start(1):m.end(1)] = " " * (m.end(1) - m.start(1))
+    for m in KEPT_AFTER.finditer(text):
+        words = m.group(1)
+        cut = max((a.end() for a in ACTION_WORD.finditer(words)), default=0)
+        a, b = m.start(1) + cut, m.end(1)
+        out[a:b] = " " * (b - a)
+    return "".join(out)
+
+
 def without_fine_items(text: str) -> str:
-    """The text with the items said to be fine blanked out (the same length, so positions
-    still hold). Nothing is blanked in a clause that names a problem, nor where the words
-    ask for an action."""
+    """The text with the items said to be fine, or ruled out, blanked (the same length, so
+    positions still hold). Nothing is blanked in a clause that names a problem, nor where the
+    words ask for an action."""
+    text = without_excluded_items(text)
     out = list(text)
     start = 0
     for cut in [*CLAUSE.finditer(text), None]:
@@ -158,11 +183,27 @@ def _singular(word: str) -> str:
     return word
 
 
+# Everyday names for the same kind of thing ("the hat" for a wool beanie, "my trainers").
+ALIASES = [frozenset(group.split()) for group in (
+    "hat beanie cap", "sneaker trainer shoe", "jumper sweater pullover", "couch sofa",
+    "mug cup", "rucksack backpack", "bike bicycle", "pant trouser", "earphone earbud",
+    "tv television", "cellphone mobile smartphone", "spec glass", "hoodie sweatshirt",
+    "duvet comforter quilt", "sofa settee")]
+
+
+def _alias(a: str, b: str) -> bool:
+    a, b = _singular(a), _singular(b)
+    return any(a in group and b in group for group in ALIASES)
+
+
 def _same(a: str, b: str) -> float:
     """How surely two words name the same thing: 1 when equal, singular/plural or a typo;
-    0.5 for a compound's end ("phone" in "smartphone"); else 0."""
+    0.8 for an everyday alias ("hat" for "beanie"); 0.5 for a compound's end ("phone" in
+    "smartphone"); else 0."""
     if a == b or _singular(a) == _singular(b):
         return 1.0
+    if _alias(a, b):
+        return 0.8
     if len(a) >= 5 and len(b) >= 5 and fuzz.ratio(a, b) >= 84:
         return 1.0
     if len(b) >= 3 and len(a) - len(b) == 1 and a.startswith(b):
@@ -301,6 +342,17 @@ RECENCY_REF = re.compile(r"(?i)\b(?:my|the)\s+(?:very\s+)?(most\s+recent|latest|
                          r"delivery)\b")
 
 
+# "everything", "all my orders", "the lot": every order the action could apply to, less any
+# the customer rules out.
+EVERYTHING = re.compile(r"(?i)\b(?:everything|every order|all (?:of )?my (?:orders|stuff|things|"
+                        r"purchases)|all (?:the|my) (?:orders|stuff|things)|the (?:whole )?lot)\b")
+ACTION_STATUS = re.compile(r"(?i)\b(?:cancel|refund|return|replac)")
+_FITS = {"canc": ("pending", "processing"), "refu": ("delivered",), "retu": ("delivered",),
+         "repl": ("delivered",)}
+# "both phone cases", "all three mugs": every order the words fit, not "which one?".
+BOTH_OF = re.compile(r"(?i)\b(?:both|all|each|the two|all two|all three)\b(?!\s+(?:of\s+)?"
+                     r"(?:the\s+)?(?:same|right|fine|good|ok|okay|wrong)\b)")
+
 # "both pending ones", "my delivered orders", "the unshipped stuff": orders named by status.
 STATUS_NAMES = re.compile(
     r"(?i)\b(?:(the|my|both|all|those|these|two|three|2|3|every)\s+(?:(?:of\s+)?(?:my|the)\s+)?|"
@@ -390,7 +442,10 @@ def _described(text: str, orders: list[OrderFact], now: datetime | None) -> Link
 
 # "the replacement headphones you sent", "the new one you sent me" vs "the original kettle".
 REPLACEMENT_REF = re.compile(r"(?i)\b(?:replacement|replaced one|(?:new|second) (?:one|ones|pair) "
-                             r"(?:you|u) sent|(?:you|u) sent (?:me )?(?:instead|as a replacement))\b")
+                             r"(?:you|u) sent|(?:you|u) sent (?:me )?(?:instead|as a replacement)|"
+                             r"(?:my|the|this|that) new)\b")
+# "the new one", "when will the new one arrive?": the replacement order, with nothing named.
+NEW_ONE = re.compile(r"(?i)\b(?:the|my|that|this) new (?:one|ones|order|pair)\b")
 ORIGINAL_REF = re.compile(r"(?i)\b(?:original|first one|old one)\b")
 
 
@@ -444,7 +499,18 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     if picked:
         return Link(picked, how="list")
     quiet = without_fine_items(text)
-    for words in dict.fromkeys((quiet, text)):
+    every = EVERYTHING.search(quiet)
+    if every:  # "cancel everything except the clock": every order the action could fit
+        blanked = without_excluded_items(text)
+        ruled_out = set(_by_items("".join(a if b == " " else " " for a, b in zip(
+            text, blanked, strict=True)), orders, within_list=False)[0])
+        cue = ACTION_STATUS.search(text)
+        wanted = _FITS.get(cue.group(0).lower()[:4], None) if cue else None
+        fits = [o.id for o in orders if o.id not in ruled_out
+                and (wanted is None or o.status in wanted) and not o.replacement_for]
+        if fits:
+            return Link(fits, how="described")
+    for words in dict.fromkeys((quiet, without_excluded_items(text))):
         # Items said to be fine don't count, unless nothing else is named at all.
         named, tied = _by_items(words, shown, within_list=True) if shown else ([], [])
         if len(named) != 1 or tied:
@@ -457,7 +523,15 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
         one = _replacement_or_original(text, [o for o in orders if o.id in tied])
         if one and not named:
             return Link([one], how="item")
+        if not named and BOTH_OF.search(text):  # "refund both phone cases"
+            return Link(sorted(tied, key=lambda oid: _position(text, oid, orders)), how="item")
         return Link(named, candidates=tied, how="item")
+    if NEW_ONE.search(text):
+        sent = [o for o in orders if o.replacement_for]
+        fits = ([o.id for o in sent if focus in (o.id, o.replacement_for)]
+                or ([sent[0].id] if len(sent) == 1 else []))
+        if fits:
+            return Link(fits[:1], how="item")
     described = _described(quiet, orders, now)
     if described is not None:
         return described

@@ -41,6 +41,10 @@ QUESTION = re.compile(r"(?i)^\s*(?:and\s+|also\s+|but\s+)?(?:is|are|can i|could 
                       r"\bstill (?:be )?(?:refund|cancel|return)")
 
 
+# "refund the mouse and also order 33901": a second order, not the item's number.
+ALSO = re.compile(r"(?i)\b(?:and|also|plus|too|as well)\b|&|\+")
+
+
 @dataclass
 class Request:
     intent: str
@@ -122,8 +126,12 @@ def split(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     if len(intents) < 2:
         whole = link(text, orders, listed, focus)
         links = [Link([oid], how=whole.how) for oid in whole.order_ids]
-        if whole.unknown_id and links:  # "refund the mouse and also order 33901"
-            links.append(Link([], how="number", unknown_id=whole.unknown_id))
+        if whole.unknown_id and links:
+            if not ALSO.search(text):
+                # "refund my blanket, order 30199": the number says which order the item is,
+                # and it is not one of theirs, so that is the answer (never the item's order).
+                return []
+            links.append(Link([], how="number", unknown_id=whole.unknown_id))  # "… and 33901"
         if len(cues) == 1 and len(links) > 1:
             question = _is_question(text)
             return [Request(cues[0][1], text, found, question, extract_reason(text))

@@ -185,9 +185,13 @@ def decide_many(u: Understanding, requests: list[Request], ctx: ToolContext,
         what = {"refund": "asked for a refund", "cancel": "asked me to cancel an order",
                 "replacement": "asked for a replacement"}[intent]
         after.append(f"You also {what}: tell me which order, and I'll look at it next.")
-    for step in todo:
-        after.append(f"You also {ASKED[step['intent']]} order #{step['order_id']}: I'll do one "
-                     "thing at a time, so say “the other one” when you're ready.")
+    for intent in dict.fromkeys(step["intent"] for step in todo):
+        ids = [f"#{step['order_id']}" for step in todo if step["intent"] == intent]
+        which = (f"order {ids[0]}" if len(ids) == 1
+                 else f"orders {', '.join(ids[:-1])} and {ids[-1]}")
+        nxt = "“the other one”" if len(todo) == 1 else "“next”"
+        after.append(f"You also {ASKED[intent]} {which}: I'll do one thing at a time, so say "
+                     f"{nxt} when you're ready.")
     before = " ".join(_said(o) for o in refused)
     main.extra["prefix"] = before + (" " if before else "")
     main.extra["suffix"] = " ".join(t for t in after if t)

@@ -139,6 +139,11 @@ def take_back(text: str, item_words: tuple[str, ...] = ()) -> str:
     for m in reversed(list(TAKE_BACK.finditer(text))):
         before, after = text[:m.start()], text[m.end():].strip()
         cues = list(ACTION_CUE.finditer(before))
+        if (not cues and after and not ADDING.search(after)
+                and _is_target(before, item_words, loose=False)
+                and _is_target(after, item_words, loose=False)
+                and not (re.match(r"(?i)no", m.group(1)) and ORDER_NO.search(before))):
+            return after  # "the chair. no wait, the mouse" (answering "which one?")
         if (not cues or not after or ADDING.search(after)
                 or re.match(r"(?i)no", m.group(1)) and ORDER_NO.search(before)):
             continue
