@@ -389,8 +389,10 @@ def _described(text: str, orders: list[OrderFact], now: datetime | None) -> Link
 
 
 # "the replacement headphones you sent", "the new one you sent me" vs "the original kettle".
+# "the new blender", "my new kettle" (where one of the two is a replacement): the replacement.
 REPLACEMENT_REF = re.compile(r"(?i)\b(?:replacement|replaced one|(?:new|second) (?:one|ones|pair) "
-                             r"(?:you|u) sent|(?:you|u) sent (?:me )?(?:instead|as a replacement))\b")
+                             r"(?:you|u) sent|(?:you|u) sent (?:me )?(?:instead|as a replacement)|"
+                             r"(?:the|my|this|that) (?:brand )?new (?!one\b|ones\b|order\b)[a-z])")
 ORIGINAL_REF = re.compile(r"(?i)\b(?:original|first one|old one)\b")
 
 
