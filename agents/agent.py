@@ -20,7 +20,14 @@ from dataclasses import replace
 from functools import lru_cache
 
 from agents import entities, records
-from agents.dialogue import Dialogue, also_asked, also_asked_note, remember, request_after_yes
+from agents.dialogue import (
+    BOTH,
+    Dialogue,
+    also_asked,
+    also_asked_note,
+    remember,
+    request_after_yes,
+)
 from agents.entities import THREAT
 from agents.message_turns import MessageTurns
 from agents.offer_turns import OfferTurns
@@ -74,6 +81,12 @@ WHOLE_POLICY = re.compile(
     r"about|explain|can you (?:explain|tell me)|(?:i'?d like to|i want to|can i) (?:know|see|read))"
     r"\s+(?:(?:your|ur|the|you'?re|yr)\s+)?(refunds?|returns?|cancell?ations?|replacements?|"
     r"exchanges?|shipping|delivery)\s+polic(?:y|ies)\W*$")
+# "your return policy for opened items": the question names the policy it is about, so the
+# answer comes from that policy (not from another's nearest sentence about sending items back).
+NAMED_POLICY = re.compile(r"(?i)\b(refunds?|returns?|money.back|cancell?ations?|replacements?|"
+                          r"exchanges?|shipping|delivery)\s+polic(?:y|ies)\b")
+NAMED_INTENT = ((r"refund|return|money", "refund"), (r"cancel", "cancel"),
+                (r"replace|exchange", "replacement"), (r"shipping|delivery", "status"))
 POLICY_FILES = ((r"refund|return", "refund_policy.md"), (r"cancel", "cancellation_policy.md"),
                 (r"replace|exchange", "replacement_policy.md"), (r"shipping|delivery",
                                                                   "shipping_policy.md"))
@@ -113,9 +126,15 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         step = self._answer_offer(turn, u, ctx, orders)
         if step is not None and step.confirmed:
             more = also_asked(u.text, orders, step.outcome.order_id, step.outcome.intent)
+            waiting = Dialogue.from_state(turn.state).todo
             if more:  # "yes, and the throw pillow too": named, and kept for the next yes
                 step.outcome.extra["suffix"] = also_asked_note(more, orders)
                 step.outcome.extra["todo"] = [more]
+            elif waiting and BOTH.search(u.text):
+                # "yes both" to one offer while the other request waits: one action per yes
+                # (R11), so the other is named and kept for the next yes, never dropped.
+                step.outcome.extra["suffix"] = also_asked_note(waiting[0], orders)
+                step.outcome.extra["todo"] = waiting
         if step is None and turn.state.get("read_instead"):
             # The offer was refused with a new request after the no: read only that request.
             u = self._read_instead(turn.state.pop("read_instead"), orders)
@@ -238,7 +257,8 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         focus = (outcome.result.details.get("replacement_order_id")
                  if outcome.action == "create_replacement" and outcome.result.status == "success"
                  else None) or outcome.order_id
-        remember(dialogue, outcome.intent, focus, outcome.result.details.get("choice_ids"), todo)
+        remember(dialogue, outcome.intent, focus, outcome.result.details.get("choice_ids"), todo,
+                 asked=bool(outcome.result.details.get("answer")))
         state = {**step.remember, "pending": pending, "dialogue": dialogue.as_state(),
                  "person_offered": bool(outcome.extra.get("person_offered")),
                  "proposal_id": offer["id"] if offer else None,
@@ -322,8 +342,14 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         answer = None
         result = outcome.result
         if outcome.intent == "policy_question" and outcome.action == "none":
+            named = NAMED_POLICY.search(u.text)
+            about = next((i for words, i in NAMED_INTENT if named and re.match(
+                words, named.group(1), re.I)), "policy_question")
+            # The words from the policy's name on are what is asked about it ("Hi! what's
+            # your…" would only pull towards whichever section sounds most like a question).
+            asked = u.text[named.start():] if named else u.text
             sources = (self._overview(u.text)
-                       or self.retrieve("policy_question", as_policy_query(u.text)))
+                       or self.retrieve(about, as_policy_query(asked)))
             if sources and sources[0]["score"] >= MIN_ANSWER_SCORE:
                 answer = outcome.extra.get("answer") or excerpt(sources[0]["text"])
                 result = replace(result, reason=f"Answered from {sources[0]['source']} — "

@@ -39,16 +39,19 @@ class Dialogue:
     focus: str | None = None
     last_intent: str | None = None
     todo: list[dict] = field(default_factory=list)
+    # The last answer was to a question about an action ("is 30201 refundable?"), so "what about
+    # 30202?" asks the same question, not for the action (R10).
+    asked: bool = False
 
     @classmethod
     def from_state(cls, state: dict) -> Dialogue:
         data = state.get("dialogue") or {}
         return cls(list(data.get("listed") or []), data.get("focus"), data.get("last_intent"),
-                   list(data.get("todo") or []))
+                   list(data.get("todo") or []), bool(data.get("asked")))
 
     def as_state(self) -> dict:
         return {"listed": self.listed[:10], "focus": self.focus,
-                "last_intent": self.last_intent, "todo": self.todo[:5]}
+                "last_intent": self.last_intent, "todo": self.todo[:5], "asked": self.asked}
 
 
 def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogue,
@@ -115,11 +118,13 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
             u.confidence, 0.9)
         u.reason = step.get("reason") or u.reason
         u.signals.append("next request")
-    elif (not pending and dialogue.last_intent in ORDER_INTENTS
-          and (found.order_ids or found.unknown_id)
-          and CARRY.search(u.text) and not has_cue and u.intent not in ("escalate",)):
+    elif ((not pending or dialogue.asked) and dialogue.last_intent in ORDER_INTENTS
+          and (found.order_ids or found.unknown_id) and CARRY.search(u.text) and not has_cue
+          and u.intent not in ("escalate",)):
         u.intent, u.confidence = dialogue.last_intent, max(u.confidence, 0.85)
         u.signals.append("same as before")
+        if dialogue.asked and u.intent in ACTION_INTENTS:
+            u.signals.append("asked as a question")  # "is 30201 refundable?" / "what about 30202?"
     elif (not pending and found.order_ids and u.intent in ("policy_question", "other")
           and _action_cue(u.text) and u.text.rstrip().endswith("?") or (
               not pending and found.order_ids and u.intent == "policy_question"
@@ -229,8 +234,9 @@ def _apply(u: Understanding, found: Link) -> None:
 
 
 def remember(dialogue: Dialogue, intent: str, order_id: str | None, listed: list[str] | None,
-             todo: list[dict] | None = None) -> Dialogue:
+             todo: list[dict] | None = None, asked: bool = False) -> Dialogue:
     """The state after this turn's answer."""
+    dialogue.asked = asked
     if listed is not None:
         dialogue.listed = list(listed)
     if order_id:

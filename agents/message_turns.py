@@ -28,7 +28,7 @@ from agents.offline_brain import Outcome, continue_pending, decide
 from agents.options import OPTIONS, WORDS, options_outcome
 from agents.refund_tracking import asks_about_refund, tracking_outcome
 from agents.several_requests import decide_many
-from agents.simple_answers import WHY
+from agents.simple_answers import asks_why
 from agents.turns import Step, last_action
 from agents.understanding import (
     ACTION_INTENTS,
@@ -44,6 +44,17 @@ log = logging.getLogger("agents.agent")
 ACTION_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track)")
 ON_ITS_WAY = ("pending", "processing", "shipped")
 # "actually yes, do it" after a no: the customer changed their mind (a bare "yes" did not).
+# "the one that shipped", "the pending one", "it's the one I ordered last week": which order.
+THE_ONE = re.compile(r"(?i)^\W*(?:(?:it'?s|it is|i mean|oh|ok|okay)\W+)*the "
+                     r"(?!other\b|next\b|same\b|second\b)(?:\w+ )?one\b"
+                     r"[^?!]{0,40}$")
+# "hello? anyone there?", "I asked for a person": after a case was opened, asking after it.
+NUDGE = re.compile(r"(?i)\b(?:(?:is )?(?:any(?:one|body)|some(?:one|body)) (?:there|here|around|"
+                   r"reading (?:this|these))|are (?:you|u) (?:still )?there|hello+ *\?|"
+                   r"i (?:already )?(?:asked|was asking) (?:for|to (?:speak|talk) (?:to|with)) "
+                   r"(?:a |an )?(?:real )?(?:person|human|agent|someone|somebody)|"
+                   r"(?:nobody|no one|no-one)(?:'s| has| is)? (?:replied|answered|here|there|"
+                   r"getting back))")
 CHANGE_OF_MIND = re.compile(r"(?i)\b(?:actually|on second thought|changed my mind|after all|do it|"
                             r"go ahead|wait)\b")
 
@@ -69,12 +80,30 @@ class MessageTurns:
             u.signals.append("accepted a person")
             ctx.intent, ctx.confidence = u.intent, u.confidence
             return Step(decide(u, ctx, self.runner, shop), understanding=u, dialogue=dialogue)
+        nudge = NUDGE.search(u.text) and not ACTION_CUE.search(u.text) and not u.order_id
+        case = None
+        if nudge or (answer == "yes" and not pending and not dialogue.todo and not offering):
+            case = records.open_case_of(self.session_factory, turn.user_id, turn.ticket_id)
+            case = case if case is not None and case["ticket_id"] == turn.ticket_id else None
+        if case is not None and not nudge:
+            # A bare "yes" after a case was opened here: where that case stands (nothing else
+            # is waiting for a yes), never "nothing has changed" or a second case.
+            return self._case_status_step(case, u, dialogue)
+        if case is not None:
+            # R12: a case was opened in this conversation and the customer asks after it ("hello?
+            # anyone there?"): the same request again — it joins that case, and the reply says
+            # which case and by when, instead of offering a person or a new start.
+            u.intent, u.confidence, u.wants_human = "escalate", 1.0, True
+            u.order_id = case["order_id"]
+            u.signals.append("asks after the case")
+            ctx.intent, ctx.confidence = u.intent, u.confidence
+            return Step(decide(u, ctx, self.runner, shop), understanding=u, dialogue=dialogue)
         small = self._small_talk(turn, u, shop, dialogue)
         if small is not None:
             return small
         refused = next((h for h in reversed(history[-2:]) if h.get("outcome") in (
             "denied", "needs_info", "escalated") and h.get("reason")), None)
-        if WHY.match(u.text) and refused:
+        if asks_why(u.text) and refused:
             # "why?" right after a refusal, or after a bare "yes" that followed it
             return self._explain(refused, u, dialogue)
         if answer == "no" and last_action(history) and not asks_more(u.text):
@@ -90,6 +119,18 @@ class MessageTurns:
             u.intent, u.order_id, u.confidence = step["intent"], step["order_id"], 0.9
             u.reason = step.get("reason") or u.reason
             u.signals.append("next request")
+        elif answer == "yes" and not pending and last_action(history):
+            # "yes" after something was just done (the Confirm button, say): it is done; say
+            # so rather than "nothing has changed".
+            done = last_action(history)
+            what = {"issue_refund": "refund", "cancel_order": "cancellation",
+                    "create_replacement": "replacement"}.get(done["action"], "request")
+            return Step(Outcome("other", u.confidence, done.get("order_id"), "none", ToolResult(
+                "success", f"Order #{done.get('order_id')} is already taken care of: the {what} "
+                           "went through just now, and nothing else is waiting for your "
+                           "go-ahead. Is there anything else I can help with?",
+                {"already_done": True}, order_id=done.get("order_id"))),
+                understanding=u, dialogue=dialogue)
         elif answer == "yes" and not pending:
             return Step(Outcome("other", u.confidence, None, "none", ToolResult(
                 "success", "There's nothing waiting for your go-ahead right now, so nothing has "
@@ -134,6 +175,14 @@ class MessageTurns:
                     and shop[u.order_id].status in ON_ITS_WAY and bare_item_question(u.text)):
                 u.intent, u.confidence = "status", max(u.confidence, 0.8)  # "helmet??"
                 u.signals.append("asks where it is")
+            elif (not pending and not requests and u.order_id in shop
+                    and THE_ONE.match(u.text) and not ACTION_CUE.search(u.text)
+                    and "next request" not in u.signals
+                    and u.intent in ACTION_INTENTS and not u.reason):
+                # "the one that shipped": it says which order and nothing about what for — the
+                # classifier's guess at an action is no request.
+                u.intent, u.confidence = "status", max(u.confidence, 0.8)
+                u.signals.append("names only an item")
             elif (not pending and not requests and u.intent in ("other", "policy_question")
                     and u.linked_by == "item" and u.order_id in shop
                     and names_only_an_item(u.text)):
@@ -146,8 +195,11 @@ class MessageTurns:
                 u.signals = [s for s in u.signals if s != "asks what we can do"]
                 return Step(options_outcome(u, ctx, self.runner, shop[u.order_id]),
                             understanding=u, dialogue=dialogue)
-        if pending and requests:
-            pending = None  # "both of them please": the requests say it all
+        if pending and (requests or "asked as a question" in u.signals
+                        and "same as before" in u.signals):
+            # "both of them please": the requests say it all; "what about 30202?" after a
+            # question: the same question about another order, not an answer to the last.
+            pending = None
         if pending:
             before = u.signals[:]
             u = continue_pending(u, pending, self.settings.min_action_confidence)

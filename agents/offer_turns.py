@@ -105,6 +105,22 @@ def _same_order_named(text: str, snapshot: dict, orders: list) -> bool:
     return bool(said and offered and STATUS_WORDS[said.group(1).lower()] == offered.status)
 
 
+def _same_action_asked(u: Understanding, snapshot: dict, orders: list) -> bool:
+    """"I'd prefer a new one" while a replacement is on offer: the customer asks, in their own
+    words, for the very action offered (no other action, no other order) — the offer stands."""
+    from agents.requests import CUES
+    from agents.understanding import ACTION_WORDS, asks_for
+
+    intent = offer_intent(snapshot)
+    if (intent not in ACTION_WORDS or u.wants_human or len(u.text) > 100
+            or u.text.rstrip().endswith("?") or not asks_for(ACTION_WORDS[intent], u.text)):
+        return False
+    if {i for i, p in CUES if p.search(u.text)} - {intent}:
+        return False
+    found = link(u.text, orders)
+    return not found.unknown_id and set(found.order_ids) <= {snapshot["order_id"]}
+
+
 def _status_after_yes(text: str, snapshot: dict, orders: list) -> str | None:
     """"yes, and where is my phone case?": a plain yes, then only a where-is question about
     one order. Returns that order's id."""
@@ -210,7 +226,8 @@ class OfferTurns:
             # a message of its own.
             answer = "other"
             turn.state["read_instead"] = NO_PREFIX.sub("", u.text, count=1)
-        if answer == "other" and _same_order_named(u.text, snapshot, orders):
+        if answer == "other" and (_same_order_named(u.text, snapshot, orders)
+                                  or _same_action_asked(u, snapshot, orders)):
             answer = "unclear"  # "the desk lamp", "the one that hasn't shipped": yes, that one
         if answer in ("other", "unclear") and DEFER.search(u.text):
             return Step(Outcome(snapshot["intent"], 1.0, snapshot["order_id"],

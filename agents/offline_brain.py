@@ -6,12 +6,14 @@ the policy guard's call, inside the tool.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from agents.confirmation import answer_to_offer
 from agents.understanding import (
     ACTION_INTENTS,
     ACTION_WORDS,
+    QUESTION_START,
     STATUS_WORDS,
     Understanding,
     asks_for,
@@ -91,6 +93,25 @@ def _unsure(u: Understanding, ctx: ToolContext, shop: dict) -> Outcome:
 
 FITTING_STATUS = {"refund": ("delivered",), "replacement": ("delivered",),
                   "cancel": ("pending", "processing")}
+# "it still hasn't come": only an order on its way can be the one that hasn't arrived.
+NOT_ARRIVED = re.compile(r"(?i)\b(?:hasn'?t|haven'?t|has not|have not|not|never|didn'?t|did not|"
+                         r"isn'?t|yet to)(?: yet)? (?:arrived?|come|shown up|turned up|been "
+                         r"delivered|got here|gotten here|get here|here)\b")
+
+
+def could_fit(order, intent: str, text: str = "") -> bool:
+    """Whether an order is in a state the action could apply to — what the choice list offers
+    (the guard still decides): a refunded order is not offered for a refund or a replacement,
+    a replaced one not for another replacement or a refund; an order that has not come is what
+    "it still hasn't come" is about."""
+    if intent == "status":
+        return not NOT_ARRIVED.search(text) or order.status in ("pending", "processing",
+                                                                "shipped")
+    if order.status not in FITTING_STATUS.get(intent, ()):
+        return False
+    if intent in ("refund", "replacement"):
+        return order.refund is None and not order.replaced
+    return True
 
 
 def _ask_which(found: ToolResult, shop: dict) -> ToolResult:
@@ -105,16 +126,22 @@ def _which_of(u: Understanding, ctx: ToolContext, runner: ToolRunner, shop: dict
     """The words fit several orders equally ("my phone case"): if only one of them is in a
     state the action could apply to (the delivered kettle, not its replacement on the way),
     that one; otherwise ask which, listing only those."""
-    fitting = [oid for oid in u.candidates
-               if oid in shop and shop[oid].status in FITTING_STATUS.get(u.intent, ())]
+    known = [oid for oid in u.candidates if oid in shop]
+    fitting = [oid for oid in known if could_fit(shop[oid], u.intent, u.text)]
+    if not fitting:
+        # None could qualify (the kettle already replaced, its replacement still on the way):
+        # the one in the right state, so the guard's answer says why not.
+        fitting = [oid for oid in known if shop[oid].status in FITTING_STATUS.get(u.intent, ())]
     if len(fitting) == 1:
         return decide(replace(u, order_id=fitting[0], candidates=[]), ctx, runner, shop)
     runner.invoke("find_orders", ctx, purpose=u.intent)
+    # Offer only the orders that could qualify; when none could, all of them.
+    listed = fitting or known
     choices = [f"#{oid} ({shop[oid].label}, {shop[oid].status}, {fmt(shop[oid].total_cents)})"
-               for oid in u.candidates if oid in shop]
-    result = ToolResult("needs_info", f"R7 which order: {len(u.candidates)} of your orders fit "
+               for oid in listed]
+    result = ToolResult("needs_info", f"R7 which order: {len(listed)} of your orders fit "
                                       "what you said. Which one do you mean?",
-                        {"choices": choices, "choice_ids": list(u.candidates), "asking": True})
+                        {"choices": choices, "choice_ids": listed, "asking": True})
     return Outcome(u.intent, u.confidence, None, "none", result, pending=_pending(u, "order"))
 
 
@@ -130,6 +157,12 @@ def _answer_question(u: Understanding, ctx: ToolContext, runner: ToolRunner) -> 
                         order_id=result.order_id)
     return Outcome(u.intent, u.confidence, result.order_id, "none", answer,
                    pending=_pending(u, "confirm", result.order_id) if eligible else None)
+
+
+def asks_about(u: Understanding) -> bool:
+    """The message is a question that names the action in its own words."""
+    return ((u.text.rstrip().endswith("?") or bool(QUESTION_START.match(u.text)))
+            and asks_for(ACTION_WORDS[u.intent], u.text))
 
 
 def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner,
@@ -155,6 +188,11 @@ def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner,
 
     if u.intent in ACTION_INTENTS:
         verdict = guard.confidence_ok(u.confidence, ctx.settings)
+        if not verdict.ok and u.order_id and asks_about(u):
+            # "Can I cancel my headphones order?": unsure it is a request, but plainly a question
+            # about this action for this order — answered with its facts at once (R10), rather
+            # than "reply yes and I'll tell you".
+            return _answer_question(u, ctx, runner)
         if not verdict.ok:
             return _unsure(u, ctx, shop)
 

@@ -441,9 +441,10 @@ def _described(text: str, orders: list[OrderFact], now: datetime | None) -> Link
 
 
 # "the replacement headphones you sent", "the new one you sent me" vs "the original kettle".
+# "the new blender", "my new kettle" (where one of the two is a replacement): the replacement.
 REPLACEMENT_REF = re.compile(r"(?i)\b(?:replacement|replaced one|(?:new|second) (?:one|ones|pair) "
                              r"(?:you|u) sent|(?:you|u) sent (?:me )?(?:instead|as a replacement)|"
-                             r"(?:my|the|this|that) new)\b")
+                             r"(?:the|my|this|that) (?:brand )?new (?!one\b|ones\b|order\b)[a-z])")
 # "the new one", "when will the new one arrive?": the replacement order, with nothing named.
 NEW_ONE = re.compile(r"(?i)\b(?:the|my|that|this) new (?:one|ones|order|pair)\b")
 ORIGINAL_REF = re.compile(r"(?i)\b(?:original|first one|old one)\b")

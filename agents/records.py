@@ -178,6 +178,7 @@ def open_case_of(factory: sessionmaker[Session], user_id: int, ticket_id: int | 
             return None
         case = next((c for c in cases if c.ticket_id == ticket_id), cases[0])
         return {"id": case.id, "order_id": case.order_id, "created_at": case.created_at,
+                "ticket_id": case.ticket_id,
                 "due_at": getattr(case, "due_at", None), "priority": case.priority,
                 "answered_at": getattr(case, "first_response_at", None),
                 "awaiting_decision": case_lifecycle.awaiting_decision(case)}

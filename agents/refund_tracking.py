@@ -27,7 +27,7 @@ ASKS_ABOUT_REFUND = re.compile(r"""(?ix)
   | \b(?:haven'?t|have\ not|didn'?t|not|never|still\ not)\ (?:yet\ )?(?:seen|got|gotten|received)\b[^.?!]{0,25}
         \b(?:money|refund)
   | \bhow\ many\ refunds\b | \brefunds?\ (?:have|did)\ i\ (?:had|get|got|received)\b
-  | \bany\ (?:news|update|word)\ (?:on|about)\ (?:the|my)\ (?:money|refund)
+  | \bany\ (?:news|updates?|word)\ (?:on|about|with)\ (?:the|my)\ (?:[\w-]+\ ){0,2}(?:money|refund)
   | \b(?:did|have)\ (?:you|u)\ (?:refund\w*|process\w*\ (?:my|the)\ refund|pa(?:id|y)\ me)\b
   | \b(?:did|have)\ (?:you|u)\ (?:sen[dt]|get|issue\w*|sort\w*)\b[^.?!]{0,30}\b(?:refund|refnd|money)
   | \b(?:did|have)\ i\ (?:get|got|receive\w*)\b[^.?!]{0,25}\b(?:money|refund)

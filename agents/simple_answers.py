@@ -20,7 +20,22 @@ WHY = re.compile(r"(?i)^\s*(?:but |and |so |ok |okay |hmm,? |then )*(?:why(?: no
                  r"do(?: now| then| instead| about it)?(?: now| then)?|what are my options|"
                  r"what now|so what now|now what)\b[^a-z]{0,5}$")
 
-WHICH_ORDERS = re.compile(r"(?i)\bwhich (?:of my )?(?:orders?|items?|things?)\b[^?.!]{0,40}\b(?:refund|"
+# "why not? it's only been a bit over a month": the why, and a comment on the refusal (no new
+# request, no other order).
+WHY_THEN = re.compile(r"(?i)^\s*(?:but |and |so |ok |okay |hmm,? |then )*(?:why(?: not| is that| so)?|"
+                      r"how come)\s*[?!.]+\s*(?P<rest>[^?]{0,120})[.!]*\s*$")
+NEW_REQUEST = re.compile(r"(?i)\d{3,}|\b(?:refund|money back|cancel|replac|exchange|instead|"
+                         r"status|where|track|person|human)\w*")
+
+
+def asks_why(text: str) -> bool:
+    """"why?", "why not?", "how come? it's only a day late": asking why after a refusal."""
+    if WHY.match(text):
+        return True
+    then = WHY_THEN.match(text)
+    return bool(then) and not NEW_REQUEST.search(then.group("rest"))
+
+WHICH_ORDERS = re.compile(r"(?i)\bwhich (?:of my )?(?:orders?|items?|things?|ones?)\b[^?.!]{0,40}\b(?:refund|"
                           r"return|cancel|replace|exchange)\w*|\bwhat (?:can|could) i (?:still )?"
                           r"(?:return|refund|cancel|replace)\b")
 HEAR_BACK = re.compile(r"(?i)\b(?:how long (?:until|till|before) (?:someone|somebody|a person|you|"
@@ -47,6 +62,12 @@ ALL_STATUS = re.compile(
     r"deliveries)|(?:updates?|news) on (?:all )?(?:of )?my (?:orders|packages|parcels|deliveries)|"
     r"(?:how|what)(?:'s|s| is| are) (?:happening with |up with |going on with )?(?:all )?my (?:orders|packages|parcels|"
     r"deliveries)(?: doing| coming along)?)\b")
+# "what's left on my account that hasn't shipped?", "which orders haven't shipped yet?": the
+# orders still waiting to ship, with their status (R5).
+NOT_SHIPPED = re.compile(
+    r"(?i)\b(?:what|which|anything|any orders?|orders?)\b[^?.!]{0,40}\b(?:(?:hasn'?t|haven'?t|"
+    r"has not|have not|isn'?t|aren'?t|not|yet to)(?: yet)? (?:been )?(?:shipped|sent out|"
+    r"dispatched|gone out|left)|still (?:to ship|to be shipped|waiting to ship|unshipped)|unshipped)")
 ACTION_MENTION = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|"
                             r"send \w+ back|broken|damaged|wrong)\w*|\d{3,}")
 
@@ -87,6 +108,21 @@ def eligible_orders(orders: list, purpose: str, settings) -> tuple[str, list[str
                 ids)
     return (f"These can still be {verb}: " + "; ".join(lines[:6]) + ". Tell me which one and "
             "I'll check it for you.", ids[:6])
+
+
+def case_status(case: dict) -> str:
+    """Which case has it, since when, and by when a person answers."""
+    if case.get("answered_at"):
+        when = (f" A person first replied on {case['answered_at']:%-d %b}, and will "
+                "answer your next messages")
+    elif case["due_at"]:
+        when = (f" A person will reply by {case['due_at']:%a %-d %b, %H:%M} UTC at the "
+                "latest,")
+    else:
+        when = " A person will reply"
+    about = f" about order #{case['order_id']}" if case["order_id"] else ""
+    return (f"Your case #{case['id']}{about} is with our team (opened "
+            f"{case['created_at']:%-d %b}).{when} here and by email.")
 
 
 def order_list(orders: list) -> str:
@@ -142,23 +178,28 @@ class SimpleAnswers:
                 and not ACTION_MENTION.search(u.text) and not u.wants_human):
             return answer(order_list(list(shop.values())), "status",
                           choice_ids=[oid for oid in shop][:10])
+        if NOT_SHIPPED.search(u.text) and not u.order_id and not u.wants_human:
+            waiting = [o for o in shop.values() if o.status in ("pending", "processing")]
+            lines = [f"#{o.id} ({o.label}, {o.status}, {fmt(o.total_cents)})" for o in waiting]
+            text = ("Everything on your account has shipped (or been cancelled) — nothing is "
+                    "still waiting to go out." if not lines else
+                    f"{'These haven' if len(lines) > 1 else 'This hasn'}'t shipped yet: "
+                    + "; ".join(lines[:10]) + ". Orders that haven't shipped can still be "
+                    "cancelled — just say which, if you'd like that.")
+            return answer(text, "status", choice_ids=[o.id for o in waiting][:10])
         if HEAR_BACK.search(u.text) and not u.wants_human:
             case = records.open_case_of(self.session_factory, turn.user_id, turn.ticket_id)
             if case is None:
                 return answer("There's no open case with our team for you right now. If you'd "
                               "like a person to look at something, just say “a person”.")
-            if case.get("answered_at"):
-                when = (f" A person first replied on {case['answered_at']:%-d %b}, and will "
-                        "answer your next messages")
-            elif case["due_at"]:
-                when = (f" A person will reply by {case['due_at']:%a %-d %b, %H:%M} UTC at the "
-                        "latest,")
-            else:
-                when = " A person will reply"
-            about = f" about order #{case['order_id']}" if case["order_id"] else ""
-            return answer(f"Your case #{case['id']}{about} is with our team (opened "
-                          f"{case['created_at']:%-d %b}).{when} here and by email.", "escalate")
+            return answer(case_status(case), "escalate")
         return None
+
+    def _case_status_step(self, case: dict, u: Understanding, dialogue: Dialogue) -> Step:
+        """Where the open case stands (a bare "yes" after it was opened): nothing new runs."""
+        return Step(Outcome("escalate", u.confidence, case["order_id"], "none", ToolResult(
+            "success", case_status(case), {"explained": True}, order_id=case["order_id"])),
+            understanding=u, dialogue=dialogue)
 
     def _explain(self, last: dict, u: Understanding, dialogue: Dialogue) -> Step:
         """"Why not?" after a refusal: the reason again, in words, and a person offered (unless

@@ -111,6 +111,10 @@ def mood_of(text: str) -> Frustration:
         # NOW!!" is an urgent request, handled as one.
         signals.append("demands it now")
         score += 0.5
+        if mood.frustrated and entities.wants_human(text):
+            # "This is ridiculous… I need a real human NOW": angry words and a person demanded
+            # at once are plainly a very frustrated customer (R6: high priority).
+            score = max(score, 2.5)
     if score == mood.score:
         return mood
     return Frustration(round(score, 2), tuple(signals))

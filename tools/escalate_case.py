@@ -104,11 +104,14 @@ def case_result(case: EscalationCase, new: bool) -> dict:
     return details
 
 
-def repeat_reason(case: EscalationCase) -> str:
+def repeat_reason(case: EscalationCase, rule: bool = True) -> str:
+    """The customer is told which case has it and, while no person has answered yet, by when
+    one will (the promise made when it opened)."""
     about = f" about order #{case.order_id}" if case.order_id else ""
-    return (f"R12 one case per problem: our team already has your case #{case.id}{about} "
+    return (("R12 one case per problem: our" if rule else "Our")
+            + f" team already has your case #{case.id}{about} "
             f"(opened {case.created_at:%-d %b}); I've added this to it, so you don't need to "
-            "ask again.")
+            "ask again." + ("" if case.first_response_at else promise_text(case.due_at)))
 
 
 def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:

@@ -85,7 +85,9 @@ def run(session: Session, ctx: ToolContext, args: Args) -> ToolResult:
     verdict = guard.fraud_limit(session, ctx.user_id, ctx.now, ctx.settings)
     if not verdict.ok:
         case, new = open_case(session, ctx, "fraud", verdict.reason, order.id)
-        return ToolResult("denied", verdict.reason + (promise_text(case.due_at) if new else ""),
+        # R12: asked again, the request joins the open fraud-review case, and the reply says so.
+        return ToolResult("denied", verdict.reason + (promise_text(case.due_at) if new else
+                                                      " " + repeat_reason(case, rule=False)),
                           case_result(case, new), order_id=order.id)
 
     verdict = guard.high_value(order, ctx.settings)
