@@ -382,7 +382,13 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
                           "now, just reply “yes”.")
             else:
                 sources = []
+        elif result.details.get("problem"):
+            # A person's job (a new address, a double charge): the policy that says so is cited
+            # alongside the offer of a person, never instead of it.
+            sources = [h for h in self.retrieve("policy_question", as_policy_query(u.text), k=2)
+                       if h["score"] >= OTHER_ANSWER_SCORE]
         elif (outcome.intent == "other" and outcome.action == "none" and result.status == "success"
+              and not result.details.get("explained")
               and not (u.is_greeting or u.is_thanks or u.negative or courtesy_only(u.text))):
             sources = self.retrieve("policy_question", as_policy_query(u.text), k=2)
             if sources and sources[0]["score"] >= OTHER_ANSWER_SCORE:

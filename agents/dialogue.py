@@ -81,11 +81,18 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
         found = asked[0].link
         requests = asked if len(asked) > 1 else []
     if (pending and pending.get("awaiting") == "order" and BOTH.search(u.text)
-            and len(dialogue.listed) > 1):
+            and len(dialogue.listed) > 1 and len(found.order_ids) < 2):
         # "both of them please" after "which one?": one request per listed order.
         wanted = pending.get("intent")
         return [Request(wanted, u.text, Link([oid], how="list"), False, pending.get("reason"))
                 for oid in dialogue.listed[:4]]
+    if (pending and pending.get("awaiting") == "order" and len(found.order_ids) > 1
+            and not _action_cue(u.text)):
+        # "the first two", "the cable and the power bank" after "which one?": the request
+        # for each of them, in the order named.
+        wanted = pending.get("intent")
+        return [Request(wanted, u.text, Link([oid], how=found.how), False,
+                        pending.get("reason")) for oid in found.order_ids[:4]]
     _apply(u, found)
     if requests:
         return requests
@@ -139,7 +146,7 @@ def read_in_context(u: Understanding, orders: list[OrderFact], dialogue: Dialogu
         u.intent, u.confidence = "status", max(u.confidence, 0.8)
         u.signals.append("asks where it is")
     elif (not pending and not has_cue and u.reason == "not_needed" and found.order_ids
-          and u.intent not in ("escalate", *ACTION_INTENTS) and NO_LONGER.search(u.text)):
+          and u.intent != "escalate" and not _action_cue(u.text) and NO_LONGER.search(u.text)):
         # "don't want the wall clock anymore": cancel it if it hasn't shipped, else refund it.
         status = next(o.status for o in orders if o.id == found.order_ids[0])
         wanted = {"pending": "cancel", "processing": "cancel", "delivered": "refund"}.get(status)

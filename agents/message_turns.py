@@ -26,6 +26,8 @@ from agents.dialogue import Dialogue, asks_more, read_in_context
 from agents.language import english_share, foreign_language, says_yes
 from agents.offline_brain import Outcome, continue_pending, decide
 from agents.options import OPTIONS, WORDS, options_outcome
+from agents.order_linking import link
+from agents.person_problems import OTHER_SIZE, other_size_outcome, person_problem, problem_outcome
 from agents.refund_tracking import asks_about_refund, tracking_outcome
 from agents.several_requests import decide_many
 from agents.simple_answers import asks_why
@@ -40,6 +42,10 @@ from db.money import fmt
 from tools.base import ToolContext, ToolResult
 
 log = logging.getLogger("agents.agent")
+
+I_ORDERED = re.compile(r"(?i)\bi (?:had )?ordered\b|\bwhat i ordered\b")
+MISSING_NOW = re.compile(r"(?i)never (?:came|arrived|got here|turned up)|missing|anywhere|"
+                         r"not in the|delivered")
 
 ACTION_CUE = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|where|track)")
 ON_ITS_WAY = ("pending", "processing", "shipped")
@@ -184,12 +190,21 @@ class MessageTurns:
                 u.intent, u.confidence = "status", max(u.confidence, 0.8)
                 u.signals.append("names only an item")
             elif (not pending and not requests and u.intent in ("other", "policy_question")
-                    and u.linked_by == "item" and u.order_id in shop
+                    and u.linked_by == "item"
+                    and (u.order_id in shop or not u.order_id and u.candidates)
                     and names_only_an_item(u.text)):
                 # "it's the jacket", "about my blender": which order, and nothing yet about
                 # what for — its facts, and the question what they'd like.
                 u.intent, u.confidence = "status", max(u.confidence, 0.8)
                 u.signals.append("names only an item")
+            elif not pending and not u.wants_human and (problem := self._person_problem(
+                    u, turn.text, orders, shop)):
+                # A double charge, a parcel that never came, a new address: a person's job.
+                return Step(problem, understanding=u, dialogue=dialogue)
+            elif (not pending and not u.wants_human and OTHER_SIZE.search(u.text)
+                    and not (u.order_id and shop.get(u.order_id) is None)):
+                return Step(other_size_outcome(u, ctx, self.runner, shop.get(u.order_id)),
+                            understanding=u, dialogue=dialogue)
             elif (not pending and not requests and u.intent in ("other", "policy_question")
                     and u.order_id in shop and OPTIONS.search(u.text) and not u.wants_human):
                 u.signals = [s for s in u.signals if s != "asks what we can do"]
@@ -242,6 +257,29 @@ class MessageTurns:
                 outcome.extra["prefix"] = note or ""
         return Step(outcome, mode=mode, request_text=request_text, understanding=u,
                      dialogue=dialogue)
+
+    def _person_problem(self, u: Understanding, text: str, orders: list, shop: dict
+                        ) -> Outcome | None:
+        """`text`: the customer's own words (u.text may be trimmed to the sentence that asks)."""
+        found = person_problem(text)
+        if found is None:
+            return None
+        kind, why = found
+        if kind == "not_ordered" and (u.reason == "wrong_item" or I_ORDERED.search(text)):
+            return None  # "I didn't order the blue one, I ordered black": a wrong item
+        order = shop.get(u.order_id)
+        if kind == "missing":
+            # The clause that says what never came names the order ("only got the boots,
+            # the socks never came" is about the socks).
+            for clause in re.split(r"[,.;!?]+|\bbut\b", text):
+                if MISSING_NOW.search(clause):
+                    named = link(clause, orders)
+                    if named.order_ids:
+                        order = shop.get(named.order_ids[0])
+                    break
+            if order is None or order.status != "delivered":
+                return None  # on its way, or not said which: where it is comes first
+        return problem_outcome(u, kind, why, order)
 
     def _partial_amount(self, u: Understanding, shop: dict, dialogue: Dialogue,
                         ctx: ToolContext) -> Outcome | None:

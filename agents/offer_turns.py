@@ -32,6 +32,9 @@ NO_PREFIX = re.compile(r"(?i)^\s*(?:(?:wait|hold on|hang on|actually|hmm+|oh|sor
                        r"[,.!\s-]*)*")
 # "how long is this offer open?": about the proposal itself, not the order's window.
 OFFER_ITSELF = re.compile(r"(?i)\b(?:offer|proposal|confirm\w*|this link|the button)\b")
+WHEN_DID = re.compile(r"(?i)\bwhen (?:was|did|were|is|has) (?:it|this|that|they|i|my \w+(?: \w+)?)"
+                      r"\s+(?:\w+\s+)?(?:order|ordered|placed|bought|ship|shipped|sent|deliver|"
+                      r"delivered|arrive|arrived)\b|\bwhat date\b|\bwhich day\b")
 OTHER_ONE = re.compile(r"(?i)\bthe other (?:one|order)\b|\bnot (?:that|this) one\b")
 
 
@@ -279,6 +282,12 @@ class OfferTurns:
                 order_id=snapshot["order_id"], purpose=offer_intent(snapshot))
             if facts.status == "success" and facts.details.get("eligible"):
                 said = fact_answer(u.text, plain(facts.reason), facts, offer=False)
+        if not said and WHEN_DID.search(u.text):
+            # "wait, when was it ordered?": the order's own dates, not a policy sentence.
+            facts = self.runner.invoke("get_order_status", replace(ctx, intent="status"),
+                                       order_id=snapshot["order_id"])
+            if facts.status == "success":
+                said = status_text(facts.details["order"])
         sources = self.retrieve(offer_intent(snapshot), as_policy_query(u.text), k=2)
         said = said or self._best_sentence(u.text, " ".join(s["text"] for s in sources),
                                            floor=0.35)

@@ -216,6 +216,11 @@ def decide(u: Understanding, ctx: ToolContext, runner: ToolRunner,
             args["reason"] = u.reason if u.intent == "replacement" else (u.reason or None)
         result = runner.invoke(tool, ctx, **args)
         pending = None
+        if (u.intent == "replacement" and result.status == "denied" and u.reason
+                and u.reason not in ("damaged", "defective", "wrong_item")):
+            # "…replacements are for damaged, defective or wrong items. A refund may be possible
+            # instead.": a yes to that is a yes to checking the refund.
+            pending = {**_pending(u, "confirm", result.order_id or order_id), "intent": "refund"}
         if result.status == "needs_info":
             if result.details.get("found") is False:
                 pending = _pending(u, "order", None)

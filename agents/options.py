@@ -36,6 +36,7 @@ def purposes_for(status: str) -> tuple[str, ...]:
 
 
 def options_outcome(u: Understanding, ctx: ToolContext, runner: ToolRunner, order) -> Outcome:
+    u.intent = "other" if u.intent == "policy_question" else u.intent  # answered here
     checks = [runner.invoke("check_eligibility", ctx, order_id=order.id, purpose=p)
               for p in purposes_for(order.status)]
     open_ = [r for r in checks if r.status == "success" and r.details.get("eligible")]

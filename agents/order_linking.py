@@ -29,6 +29,7 @@ ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "
             "4th": 3, "fifth": 4, "5th": 4}
 ORDINAL_REF = re.compile(r"(?i)\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|"
                          r"latest|newest|oldest|top|bottom)\b(?: one| order| item)?")
+FIRST_N = re.compile(r"(?i)\b(first|top|last|bottom) (two|three|four|2|3|4)\b")
 NUMBERED_REF = re.compile(r"(?i)\b(?:number|no\.?|option|#)\s*([1-5])\b(?!\d)")
 STATUS_REF = re.compile(r"(?i)\b(pending|processing|shipped|delivered|cancelled|canceled|"
                         r"unshipped|on its way|in transit)\b")
@@ -63,6 +64,11 @@ FINE_OBJECT = re.compile(
     r"(?i)\b(?:no (?:complaints?|problems|issues|trouble)|nothing wrong|(?:happy|pleased|"
     r"satisfied|delighted|content) with|(?:i'?ll|i will|i'?d like to|happy to|i want to) keep)\b"
     r"(?:\s+(?:with|about|regarding|on|for))?")
+PRONOUN_FINE = re.compile(r"(?i)^\s*(?:it'?s|its|it is|they'?re|theyre|they are|that'?s|thats)\s+"
+                          r"(?:all\s+|totally\s+|perfectly\s+|just\s+)?(?:fine|ok|okay|good|great|"
+                          r"perfect|alright|all right)\b")
+ARRIVED = re.compile(r"(?i)\b(?:the|my)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+)\s+(?:came|arrived|got here|"
+                     r"turned up|is here|was delivered)\b")
 NOT_BEFORE = re.compile(r"(?i)(?:n't|\bnot|\bnever|\bno longer|\bun)\s*(?:\w+\s+)?$")
 ACTION_WORD = re.compile(r"(?i)\b(?:refund|money back|cancel|replac|exchange|return|send \w+ "
                          r"back|swap)")
@@ -98,10 +104,17 @@ def without_fine_items(text: str) -> str:
     words ask for an action."""
     text = without_excluded_items(text)
     out = list(text)
-    start = 0
+    start, before = 0, None
     for cut in [*CLAUSE.finditer(text), None]:
         end = cut.start() if cut else len(text)
         clause = text[start:end]
+        if before is not None and PRONOUN_FINE.match(clause):
+            # "…and also the jersey came but it's fine": the item of the clause before
+            arrived = list(ARRIVED.finditer(text, before[0], before[1]))
+            if arrived:
+                a, b = arrived[-1].span(1)
+                out[a:b] = " " * (b - a)
+        before = (start, end)
         if clause.strip() and not extract_reason(clause):
             spans = []
             for m in FINE_STATE.finditer(clause):
@@ -177,9 +190,10 @@ IRREGULAR = {"mice": "mouse", "feet": "foot", "teeth": "tooth", "knives": "knife
 def _singular(word: str) -> str:
     if word in IRREGULAR:
         return IRREGULAR[word]
-    for suffix, repl in (("ies", "y"), ("ves", "f"), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + repl
+    for suffix, repl in (("ies", "y"), ("ves", "f"), ("sses", "ss"), ("xes", "x"),
+                         ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("ss", "ss"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) + len(repl) >= 3:
+            return word[: -len(suffix)] + repl  # "cases" -> "case", "glasses" -> "glass"
     return word
 
 
@@ -307,6 +321,12 @@ def _from_list(text: str, listed: list[OrderFact], focus: str | None) -> list[st
     if OTHER_REF.search(text):
         rest = [o.id for o in listed if o.id != focus]
         return rest if len(rest) == 1 else []
+    match = FIRST_N.search(text)
+    if match:  # "the first two", "the last 2"
+        n = NUMBER_WORDS.get(match.group(2).lower()) or int(match.group(2))
+        if 1 < n <= len(listed):
+            picked = listed[:n] if match.group(1).lower() in ("first", "top") else listed[-n:]
+            return [o.id for o in picked]
     match = ORDINAL_REF.search(text)
     if match:
         word = match.group(1).lower()

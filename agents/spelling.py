@@ -11,6 +11,7 @@ the record; this is only what the understanding reads.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
@@ -49,14 +50,38 @@ def _close(word: str, target: str) -> bool:
             and DamerauLevenshtein.distance(word, target) <= 1)
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole English words of three letters or more, from the vocabulary of the sentence model
+    we ship (about 21,000): what a customer may have meant exactly as written."""
+    try:
+        from rag.embeddings import _packaged_model
+
+        with (_packaged_model() / "vocab.txt").open(encoding="utf-8") as fh:
+            return frozenset(w for w in (line.strip() for line in fh)
+                             if len(w) >= 3 and w.isascii() and w.isalpha())
+    except Exception:  # the model package is missing: fall back to REAL alone
+        return frozenset()
+
+
+STRETCHED = re.compile(r"([a-z])\1{2,}")
+
+
 def _fix(word: str, vocabulary: tuple[str, ...]) -> str:
     """The closest word one slip away; two letters swapped beats one letter changed
     ("cancle" is cancel, "candel" is candle)."""
     low = word.lower()
+    if STRETCHED.search(low) and not (word.isupper() and len(word) <= 5):  # not "BBB"
+        # "chargerrrr", "pleaseeeee", "helpppp": the word drawn out, if one is meant
+        for n in (2, 1):
+            squeezed = STRETCHED.sub(lambda m: m.group(1) * n, low)
+            if (squeezed in REAL or squeezed in vocabulary or squeezed in SHORTHAND
+                    or squeezed in english_words()):
+                return SHORTHAND.get(squeezed, squeezed)
     if low in SHORTHAND:
         return SHORTHAND[low]
-    if low in REAL or low in vocabulary:
-        return word
+    if low in REAL or low in vocabulary or low in english_words():
+        return word  # a real word ("came") is never "corrected" into an item word ("case")
     near = [t for t in vocabulary if _close(low, t)]
     if not near:
         return word

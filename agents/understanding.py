@@ -372,7 +372,8 @@ def bare_item_question(text: str) -> bool:
 
 
 ITEM_LEAD = re.compile(r"(?i)^\W*(?:(?:it'?s|its|it is|that'?s|this is|i mean|about|regarding|"
-                       r"re|for|oh)\W+)*(?:the|my|our)?\b")
+                       r"re|for|oh|hi|hey|hello|please|pls|plz|help|help me|help with|with)\W+)*"
+                       r"(?:the|my|our)?\b")
 
 
 def names_only_an_item(text: str) -> bool:
@@ -451,7 +452,13 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
     # only in the negative, so it is not what they want; nor is a complaint about an action
     # already done, or a request taken back.
     words = ACTION_WORDS.get(intent)
-    if words is not None and (NOT_A_REQUEST.search(text)
+    complaint = NOT_A_REQUEST.search(text)
+    if complaint and words is not None and asks_for(words, text) and any(
+            other.search(complaint.group(0)) for i, other in ACTION_WORDS.items() if i != intent):
+        # "the kettle you replaced broke too, I want my money back": the complaint is about
+        # another action; this one is asked for.
+        complaint = None
+    if words is not None and (complaint
                               or (words.search(text) and not asks_for(words, text))):
         if STATUS_WORDS.search(text):
             intent, confidence = "status", max(probs.get("status", 0), 0.7)
