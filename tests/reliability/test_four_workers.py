@@ -85,7 +85,7 @@ def stack(tmp_path_factory):
            "SUPPORT_API_KEY": API_KEY, "AGENT_MODE": "offline", "HF_HUB_OFFLINE": "1",
            "AUDIT_LOG_PATH": str(tmp / "audit.jsonl"), "INDEX_DIR": str(tmp / "index"),
            "CONFIRM_ACTIONS": "when_unsure", "MAX_REFUNDS_PER_WINDOW": str(MAX_REFUNDS),
-           "IDEMPOTENCY_LEASE_SECONDS": "10", "IDEMPOTENCY_WAIT_SECONDS": "30",
+           "IDEMPOTENCY_LEASE_SECONDS": "10", "IDEMPOTENCY_WAIT_SECONDS": "55",
            "DB_POOL_SIZE": "5", "DB_MAX_OVERFLOW": "5", "DB_POOL_TIMEOUT": "10",
            "DB_CONNECT_TIMEOUT": "1", "UNAVAILABLE_RETRY_AFTER": "1"}
     for name_ in ("REDIS_URL", "OPENAI_API_KEY", "RATE_LIMIT_BACKEND"):
