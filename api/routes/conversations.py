@@ -16,25 +16,26 @@ from api.services import tickets
 
 router = APIRouter(tags=["conversations"])
 ConversationId = Annotated[str, Path(max_length=64)]
-UserQuery = Annotated[int, Query(ge=-INT64, le=INT64, description=(
-    "The customer whose conversation it is (required): another user's is a 404."))]
+# SPEC: "Every endpoint that takes a user_id is scoped by it": with user_id, another user's
+# conversation is a 404 exactly like a missing one (the portal always sends it).
+UserQuery = Annotated[int | None, Query(ge=-INT64, le=INT64, description=(
+    "The customer whose conversation it is: another user's is a 404, like a missing one."))]
 
 
 @router.get("/conversation/{conversation_id}", response_model=ConversationView,
             responses=ERROR_RESPONSES)
 async def get_conversation(conversation_id: ConversationId, services: ServicesDep,
-                           user_id: UserQuery):
-    """Messages and state, if the conversation is `user_id`'s. (Staff read it as a case's
-    transcript: GET /cases/{id}?staff_id=.)"""
+                           user_id: UserQuery = None):
+    """Messages and state; with `user_id`, only if the conversation is that user's."""
     view = await run_in_threadpool(conversation_view, services.session_factory, conversation_id)
-    if view is None or view["user_id"] != user_id:
+    if view is None or (user_id is not None and view["user_id"] != user_id):
         raise NotFound("conversation", "No such conversation.")
     return view
 
 
 @router.delete("/conversation/{conversation_id}", status_code=204, responses=ERROR_RESPONSES)
 async def delete_conversation(conversation_id: ConversationId, services: ServicesDep,
-                              settings: SettingsDep, user_id: UserQuery):
+                              settings: SettingsDep, user_id: UserQuery = None):
     """Delete the transcript and state (tickets keep their outcome; an open offer is
     withdrawn). 409 `conversation_has_open_case` while our team works on a case about it."""
     await run_in_threadpool(tickets.delete_conversation, services.session_factory,

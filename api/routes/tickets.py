@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import RequestIdDep, ServicesDep, SettingsDep
-from api.errors import ApiError
 from api.schemas import ERROR_RESPONSES, INT64, FeedbackRequest, TicketList, TicketView
 from api.services import tickets
 
@@ -23,8 +22,10 @@ async def list_tickets(user_id: IdQuery, services: ServicesDep):
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketView, responses=ERROR_RESPONSES)
-async def get_ticket(ticket_id: int, services: ServicesDep, user_id: IdQuery):
-    """One ticket, if it belongs to `user_id` (another user's is a 404, like a missing one)."""
+async def get_ticket(ticket_id: int, services: ServicesDep,
+                     user_id: Annotated[int | None, Query(ge=-INT64, le=INT64)] = None):
+    """One ticket; with `user_id`, only if it belongs to that user (another user's is a 404,
+    like a missing one)."""
     return await run_in_threadpool(tickets.get_ticket, services.session_factory, ticket_id,
                                    user_id)
 
@@ -36,12 +37,9 @@ async def feedback(ticket_id: int, body: FeedbackRequest, request: Request,
                    user_id: Annotated[int | None, Query(ge=-INT64, le=INT64)] = None):
     """Rate a resolution, once (a second answer is a 409; while an offer on the ticket waits
     for the customer's yes or no, 409 `offer_open`). `satisfied: false` hands the ticket to a
-    person (escalated). `user_id` (query or body, required) scopes it: another user's ticket
-    is a 404, like a missing one."""
+    person (escalated). `user_id` (query or body) scopes it: another user's ticket is a 404,
+    like a missing one."""
     owner = tickets.scoped_user(user_id, body.user_id)
-    if owner is None:
-        raise ApiError(422, "user_id: Field required (in the query or the body)",
-                       "validation_error")
     view = await run_in_threadpool(
         tickets.give_feedback, services.session_factory, services.runner, settings, ticket_id,
         body.satisfied, body.rating, body.comment, owner, request_id)

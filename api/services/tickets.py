@@ -126,7 +126,8 @@ def _offer_waiting(session, ticket_id: int) -> bool:
         Proposal.expires_at > utcnow()).limit(1)) is not None
 
 
-def delete_conversation(factory, runner, settings, conversation_id: str, user_id: int) -> None:
+def delete_conversation(factory, runner, settings, conversation_id: str,
+                        user_id: int | None) -> None:
     """Delete the transcript and state; an offer still open in it is withdrawn first (R11).
 
     Refused (409) while an escalation case about it is open: the person on the case replies
@@ -135,9 +136,10 @@ def delete_conversation(factory, runner, settings, conversation_id: str, user_id
     opened meanwhile still stops it."""
     with transaction(factory) as s:
         conversation = s.get(Conversation, conversation_id)
-        if conversation is None or conversation.user_id != user_id:
+        if conversation is None or (user_id is not None and conversation.user_id != user_id):
             raise NotFound("conversation", "No such conversation.")
         _refuse_while_a_case_is_open(s, conversation_id)
+        user_id = conversation.user_id
         offers = [p.id for p in open_for_conversation(s, user_id, conversation_id)]
     ctx = ToolContext(user_id=user_id, settings=settings, conversation_id=conversation_id)
     for proposal_id in offers:
