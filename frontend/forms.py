@@ -32,7 +32,9 @@ from frontend.state import get_state
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed, and a browser's CRLF line breaks as LF: a line break is one character, in the
+    page's counter, in the limit here and in the API's."""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 def _email_format(form, field):
@@ -49,6 +51,22 @@ def _strong_password(form, field):
                                     min_length=get_state().settings.password_min_length)
     if issue:
         raise ValidationError(issue)
+
+
+class CharacterLimit(Length):
+    """At most `max` characters, said plainly: how long the text is, by how much to shorten it,
+    and that nothing was sent. The text stays in the box in full (never cut); the field still
+    renders `maxlength`, which static/portal.js lifts for a live counter."""
+
+    def __init__(self, max: int):
+        super().__init__(max=max)
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length > self.max:
+            raise ValidationError(
+                f"This is {length:,} characters long; the limit is {self.max:,}. Please shorten "
+                f"it by {length - self.max:,} characters. Nothing was sent.")
 
 
 class LoginForm(FlaskForm):
@@ -97,9 +115,10 @@ class SignOutOthersForm(FlaskForm):
 class RequestForm(FlaskForm):
     message = TextAreaField("How can we help?", filters=[_strip], validators=[
         DataRequired("Tell us what you need."),
-        Length(max=MAX_INPUT_CHARS, message=f"Please keep it under {MAX_INPUT_CHARS} characters.")])
-    order_id = SelectField("Which order is it about? (optional)", choices=[], default="",
-                           validate_choice=True)
+        CharacterLimit(MAX_INPUT_CHARS)])
+    # Radio cards, not a <select>: a phone's select cuts an item name off at one line.
+    order_id = RadioField("Which order is it about? (optional)", choices=[], default="",
+                          validate_choice=True)
     request_key = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{32}$")])
     submit = SubmitField("Send request")
 
@@ -107,7 +126,7 @@ class RequestForm(FlaskForm):
 class ReplyForm(FlaskForm):
     message = TextAreaField("Your reply", filters=[_strip], validators=[
         DataRequired("Write a reply first."),
-        Length(max=MAX_INPUT_CHARS, message=f"Please keep it under {MAX_INPUT_CHARS} characters.")])
+        CharacterLimit(MAX_INPUT_CHARS)])
     request_key = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{32}$")])
     submit = SubmitField("Send reply")
 
@@ -129,7 +148,7 @@ class FeedbackForm(FlaskForm):
     rating = RadioField("How did we do?", choices=RATING_LABELS,
                         validators=[InputRequired("Choose a rating from 1 to 5.")])
     comment = TextAreaField("Comment (optional)", filters=[_strip],
-                            validators=[Optional(), Length(max=2000)])
+                            validators=[Optional(), CharacterLimit(2000)])
 
     @property
     def is_satisfied(self) -> bool:
@@ -144,7 +163,7 @@ class SettleCaseForm(FlaskForm):
                          default="resolved", validators=[InputRequired("Choose an outcome.")])
     note = TextAreaField("Note for the record", filters=[_strip], validators=[
         DataRequired("Add a note: what was done, or why the case is closed."),
-        Length(max=2000)])
+        CharacterLimit(2000)])
     submit = SubmitField("Save")
 
 
@@ -158,13 +177,13 @@ class AssignCaseForm(FlaskForm):
 class StaffReplyForm(FlaskForm):
     message = TextAreaField("Reply to the customer", filters=[_strip], validators=[
         DataRequired("Write a reply first."),
-        Length(max=MAX_INPUT_CHARS, message=f"Please keep it under {MAX_INPUT_CHARS} characters.")])
+        CharacterLimit(MAX_INPUT_CHARS)])
     submit = SubmitField("Send reply")
 
 
 class CaseNoteForm(FlaskForm):
     body = TextAreaField("Internal note", filters=[_strip], validators=[
-        DataRequired("Write the note first."), Length(max=MAX_INPUT_CHARS)])
+        DataRequired("Write the note first."), CharacterLimit(MAX_INPUT_CHARS)])
     submit = SubmitField("Add note")
 
 
@@ -172,7 +191,7 @@ class DecisionForm(FlaskForm):
     decision = RadioField("Decision", choices=[("approve", "Approve the refund"),
                                                ("deny", "Deny it")],
                           validators=[InputRequired("Choose approve or deny.")])
-    reason = TextAreaField("Reason", filters=[_strip], validators=[Length(max=2000)])
+    reason = TextAreaField("Reason", filters=[_strip], validators=[CharacterLimit(2000)])
     submit = SubmitField("Record decision")
 
     def validate_reason(self, field):

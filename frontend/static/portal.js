@@ -7,7 +7,9 @@
  * - a slow answer says so honestly (the form keeps its Idempotency key: nothing runs twice);
  * - what is typed in a composer is kept in this browser until it is sent, so an expired
  *   session or a failed send loses nothing (restored after signing in);
- * - <time data-relative> shows local, relative times ("5 min ago").
+ * - <time data-relative> shows local, relative times ("5 min ago");
+ * - a text box with a limit (maxlength) counts down near it and says plainly when the text is
+ *   too long, instead of the browser silently cutting what was pasted.
  */
 (function () {
   "use strict";
@@ -122,6 +124,83 @@
       var key = store.key(i);
       if (key && key.indexOf(DRAFT_PREFIX) === 0) { store.removeItem(key); }
     }
+  }
+
+  /* ---------- character limits: visible, never a silent cut ---------- */
+
+  // The server renders maxlength (without JavaScript the browser stops typing there). Here it
+  // becomes a soft limit: nothing pasted is cut, a counter appears near the limit, and a text
+  // that is too long is marked and not sent until it is shortened.
+  var NEAR_LIMIT = 0.9;
+
+  function number(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
+
+  // Characters as the server counts them (code points: an emoji is one, a line break is one).
+  function charCount(text) { return Array.from(text).length; }
+
+  function limitState(box) {
+    var limit = parseInt(box.getAttribute("data-limit"), 10);
+    var length = charCount(box.value);
+    if (length > limit) { return "over"; }
+    return length >= Math.floor(limit * NEAR_LIMIT) ? "near" : "ok";
+  }
+
+  function updateCounter(box) {
+    var counter = document.getElementById(box.id + "-count");
+    if (!counter) { return; }
+    var limit = parseInt(box.getAttribute("data-limit"), 10);
+    var length = charCount(box.value);
+    var state = limitState(box);
+    counter.hidden = state === "ok";
+    counter.classList.toggle("text-danger", state === "over");
+    counter.classList.toggle("fw-semibold", state === "over");
+    if (state === "over") {
+      counter.textContent = number(length - limit) + " characters too many: the limit is " +
+        number(limit) + ". Please shorten it before sending.";
+    } else {
+      var left = limit - length;
+      counter.textContent = number(left) + (left === 1 ? " character" : " characters") +
+        " left (of " + number(limit) + ").";
+    }
+    var previous = box.getAttribute("data-limit-state");
+    if (state === "over") {
+      box.classList.add("is-invalid");
+      box.setAttribute("aria-invalid", "true");
+    } else if (previous === "over") { // shortened enough: the mark goes with the problem
+      box.classList.remove("is-invalid");
+      box.removeAttribute("aria-invalid");
+    }
+    // Announce only when the state changes, not on every key.
+    if (previous !== state) {
+      if (state !== "ok" || previous === "over") { announce(counter.textContent); }
+      box.setAttribute("data-limit-state", state);
+    }
+  }
+
+  function setUpLimits(root) {
+    root.querySelectorAll("textarea[maxlength]").forEach(function (box) {
+      if (!box.id) { return; }
+      box.setAttribute("data-limit", box.getAttribute("maxlength"));
+      box.removeAttribute("maxlength");
+      var counter = el("div", "form-text char-count");
+      counter.id = box.id + "-count";
+      counter.setAttribute("data-testid", "char-count");
+      counter.hidden = true;
+      box.insertAdjacentElement("afterend", counter);
+      var described = (box.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      described.push(counter.id);
+      box.setAttribute("aria-describedby", described.join(" "));
+      box.setAttribute("data-limit-state", "ok");
+      updateCounter(box);
+    });
+  }
+
+  function tooLong(form) {
+    var boxes = form.querySelectorAll("textarea[data-limit]");
+    for (var i = 0; i < boxes.length; i++) {
+      if (limitState(boxes[i]) === "over") { return boxes[i]; }
+    }
+    return null;
   }
 
   /* ---------- the working indicator ---------- */
@@ -317,12 +396,22 @@
 
   function enhance(root) {
     updateTimes(root);
+    setUpLimits(root);
     restoreDrafts(root);
+    root.querySelectorAll("textarea[data-limit]").forEach(updateCounter);
   }
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.hasAttribute("data-sign-out")) { clearAllDrafts(); return; }
+    var long = tooLong(form);
+    if (long) { // nothing is sent: the counter under the box says by how much to shorten it
+      event.preventDefault();
+      updateCounter(long);
+      long.focus();
+      announce(document.getElementById(long.id + "-count").textContent);
+      return;
+    }
     if (!form.hasAttribute("data-live") || !window.fetch || !window.FormData) { return; }
     var box = form.querySelector("textarea[name=message]");
     if (box && !box.value.trim()) { return; } // let the server explain what's missing
@@ -331,6 +420,9 @@
   });
 
   document.addEventListener("input", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-limit")) {
+      updateCounter(event.target);
+    }
     var form = event.target.form;
     if (form && form.hasAttribute("data-draft-key")) { saveDraft(form); }
   });

@@ -85,6 +85,10 @@ CUSTOMERS = {
                          "total": 649.00},
     # Focus you can see on the main buttons (tests/e2e/test_bb5_fixes.py).
     "focus": {"id": 41, "name": "Fay Quinn", "email": "fay@shop.test", "order": "8101"},
+    # Long item names and SKUs at 390 px, a staff case page at both widths
+    # (tests/e2e/test_bb5_layout.py).
+    "wrap": {"id": 42, "name": "Gus Hale", "email": "gus@shop.test", "order": "8201",
+             "more": [("8202", "Noise-cancelling over-ear headphones with travel case", 25.00)]},
 }
 _ENV_DROP = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAVILY_API_KEY", "REDIS_URL", "SMTP_USER",
              "SMTP_PASSWORD")

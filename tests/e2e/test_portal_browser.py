@@ -67,7 +67,7 @@ def test_refund_then_unsatisfied_rating_escalates_to_the_staff_queue(browser_use
     row.get_by_role("link", name=re.compile(r"Case #\d+")).click()
     expect(page.get_by_test_id("case-customer")).to_have_text(ana["name"])
     expect(page.get_by_test_id("transcript")).to_contain_text("it arrived broken")
-    expect(page.locator(".audit-table")).to_contain_text("issue_refund")
+    expect(page.get_by_test_id("audit-events")).to_contain_text("issue_refund")
 
     page.get_by_label("Note for the record").fill("Called the customer; replacement arranged.")
     page.get_by_role("button", name="Save").click()

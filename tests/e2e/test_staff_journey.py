@@ -63,7 +63,10 @@ def test_high_value_refund_approved_by_a_person_then_handed_back(browser_user, c
     row.get_by_role("link", name=re.compile(r"Case #\d+")).click()
     page.get_by_test_id("take-case").click()
     expect(page.get_by_test_id("case-owner")).to_contain_text("With Sam Support")
-    page.get_by_label("Approve the refund").check()
+    approve = page.locator("label.choice-btn", has_text="Approve the refund")  # a large button
+    assert approve.bounding_box()["height"] >= 44
+    approve.click()
+    expect(page.get_by_label("Approve the refund")).to_be_checked()  # the radio underneath
     page.get_by_label("Reason").fill("Photos show the damage")
     page.get_by_role("button", name="Record decision").click()
     expect(page.get_by_test_id("decision-outcome")).to_contain_text("Refund approved by Sam")

@@ -152,8 +152,9 @@ def test_a_double_submitted_form_keeps_one_queued_ticket(client, auth, factory):
     assert db_execute(factory, "SELECT count(*) FROM tickets WHERE user_id = 1") == [(3,)]
 
 
-@pytest.mark.parametrize("message,error", [("   ", "Tell us what you need."),
-                                           ("x" * 4001, "Please keep it under 4000 characters.")])
+@pytest.mark.parametrize("message,error", [
+    ("   ", "Tell us what you need."),
+    ("x" * 4001, "This is 4,001 characters long; the limit is 4,000.")])
 def test_new_request_validation(client, auth, factory, message, error):
     auth.login("ana@example.com")
     response = auth.post("/tickets/new", {"message": message, "order_id": ""})
