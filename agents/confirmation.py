@@ -48,9 +48,13 @@ def _rest_is_filler(text: str, prefix: re.Pattern) -> bool:
     return all(w in FILLER for w in words)
 
 
+# "Shall I go ahead? yes": the customer quotes our question back before answering it.
+QUOTED_QUESTION = re.compile(r"(?i)^\W*(?:shall i go ahead|should i go ahead|go ahead\?)\W*")
+
+
 def answer_to_offer(text: str, order_id: str | None = None) -> Answer:
     """`yes`, `no`, `unclear` (an acknowledgement: ask again) or `other` (a new message)."""
-    text = text.strip()
+    text = QUOTED_QUESTION.sub("", text.strip(), count=1) or text.strip()
     if len(text) > 120:
         return "other"
     numbers = [n for n in ORDER_NUMBER.findall(text) if any(c.isdigit() for c in n)]

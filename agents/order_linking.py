@@ -492,10 +492,49 @@ def _position(text: str, oid: str, orders: list[OrderFact]) -> int:
     return min(spots) if spots else len(text)
 
 
+# "the $45 one", "the 15.99 one", "the thing that cost 24.99", "i want my 219 back": an order
+# named by what it cost. Only a price one of their orders has counts, and it is never read as
+# an order number.
+PRICE_SAID = re.compile(
+    r"(?i)(?:[$€£]\s?(\d{1,6}(?:[.,]\d{2})?)\b|\b(\d{1,6}[.,]\d{2})\b(?!\s*%)|"
+    r"\b(\d{1,6}(?:[.,]\d{2})?)\s*(?:dollars|bucks|usd|eur|euros|pounds)\b|"
+    r"\b(?:the|my)\s+(\d{1,6}(?:[.,]\d{2})?)\s+(?:one|order|thing|back)\b|"
+    r"\bcost(?:s|ing)?\s+(?:me\s+)?(?:about\s+)?(\d{1,6}(?:[.,]\d{2})?)\b|"
+    r"\bpaid\s+(\d{1,6}(?:[.,]\d{2})?)\b)")
+
+
+def _by_price(text: str, orders: list[OrderFact]) -> tuple[list[str], str]:
+    """The orders whose total is a price the words name, and the text with those prices blanked
+    (so "15.99" is never order 15)."""
+    hits: list[str] = []
+    out = text
+    for m in PRICE_SAID.finditer(text):
+        raw = next(g for g in m.groups() if g)
+        cents = round(float(raw.replace(",", ".")) * 100)
+        fits = [o.id for o in orders if o.total_cents == cents]
+        if fits:
+            hits += [f for f in fits if f not in hits]
+            a, b = m.span()
+            out = out[:a] + " " * (b - a) + out[b:]
+    return hits, out
+
+
 def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
          focus: str | None = None, hint: str | None = None, now: datetime | None = None) -> Link:
     """`hint`: an order id the entity rules already read ("it's 7" after a question)."""
     text = ascii_digits(text)
+    said = [m.group(0) for m in PRICE_SAID.finditer(text)]
+    priced, text = _by_price(text, orders)
+    if priced:
+        numbers, _ = _numbers(text, orders, None)
+        if not numbers:
+            named, tied = _by_items(without_fine_items(text), orders, within_list=False)
+            both = [p for p in priced if not named or p in named + tied] or priced
+            if len(both) == 1:
+                return Link(both, how="price")
+            return Link([], candidates=both, how="price")
+    if hint and any(hint in p for p in said):
+        hint = None  # "my 219 back" is the chair's price, not order 219
     numbers, unknown = _numbers(text, orders, hint)
     if numbers:
         # "refund order 30101 and the telescope": numbers and items, in the text's order —
@@ -519,6 +558,14 @@ def link(text: str, orders: list[OrderFact], listed: list[str] | None = None,
     picked = _from_list(text, shown, focus)
     if picked:
         return Link(picked, how="list")
+    cue = ACTION_STATUS.search(text)
+    if not shown and cue and PRICE_REF.search(text) and not _by_items(text, orders, False)[0]:
+        # "refund the cheaper one" with no list on screen: among the orders the action fits
+        fits = [o for o in orders if o.status in _FITS[cue.group(0).lower()[:4]]
+                and not o.replacement_for]
+        picked = _from_list(PRICE_REF.search(text).group(0), fits, None) if len(fits) > 1 else []
+        if picked:
+            return Link(picked, how="list")
     quiet = without_fine_items(text)
     every = EVERYTHING.search(quiet)
     if every:  # "cancel everything except the clock": every order the action could fit

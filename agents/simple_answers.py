@@ -178,7 +178,8 @@ class SimpleAnswers:
                 and not ACTION_MENTION.search(u.text) and not u.wants_human):
             return answer(order_list(list(shop.values())), "status",
                           choice_ids=[oid for oid in shop][:10])
-        if NOT_SHIPPED.search(u.text) and not u.order_id and not u.wants_human:
+        if (NOT_SHIPPED.search(u.text) and not u.order_id and not u.wants_human
+                and not ACTION_MENTION.search(u.text)):  # "…hasn't shipped, cancel it": a request
             waiting = [o for o in shop.values() if o.status in ("pending", "processing")]
             lines = [f"#{o.id} ({o.label}, {o.status}, {fmt(o.total_cents)})" for o in waiting]
             text = ("Everything on your account has shipped (or been cancelled) — nothing is "

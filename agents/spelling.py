@@ -91,10 +91,24 @@ def _fix(word: str, vocabulary: tuple[str, ...]) -> str:
         vocabulary.index(t)))
 
 
+# Phone autocorrect turns our words into other real words; only where the sentence shows it:
+# "council my order", "a refuse for the blanket", "retune the mouse", "annul the order".
+AUTOCORRECTED = (
+    (re.compile(r"(?i)\bcouncil(?:led|ed)?(?=\s+(?:my|the|this|that|it|order|orders|#?\d))"),
+     "cancel"),
+    (re.compile(r"(?i)\b(?:a|the|my|full) refuse\b"), "a refund"),
+    (re.compile(r"(?i)\brefuse(?=\s+(?:for|on|of)\s+(?:my|the|this|that|order|#?\d))"), "refund"),
+    (re.compile(r"(?i)\bretune(?=\s+(?:my|the|this|that|it|them|order|#?\d))"), "return"),
+    (re.compile(r"(?i)\bannul(?:led)?\b"), "cancel"),
+)
+
+
 def normalise(text: str, item_words: tuple[str, ...] = ()) -> str:
     """What the understanding reads: `item_words` are the customer's own item words
     ("jersey", "poles"), so their typos are fixed too."""
     text = MENTION.sub(" ", text)
+    for pattern, meant in AUTOCORRECTED:
+        text = pattern.sub(meant, text)
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.7:
         text = text.lower()

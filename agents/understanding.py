@@ -36,7 +36,8 @@ REFUND_WORDS = re.compile(r"(?i)\b(?:refund\w*|money back|cash back|reimburs\w*|
                           r" back\b")
 REPLACE_WORDS = re.compile(r"(?i)\b(?:replac\w*|new one|another one|exchange|swap|"
                            r"send (?:me )?(?:a )?(?:new|another|correct|right)|re-?send|"
-                           r"right (?:one|size|item)|correct (?:one|size|item))\b")
+                           r"right (?:one|size|item)|correct (?:one|size|item)|"
+                           r"(?:want|need|like|get) (?:a |an )?(?:new|fresh|working) [a-z]+)\b")
 # "I don't want a replacement", "rather have X than another one": the words name what they
 # do NOT want, so they must not count as asking for it.
 NEGATION = re.compile(
@@ -51,6 +52,8 @@ NOT_A_REQUEST = re.compile(
     r"(?i)\b(?:why (?:did|have|has|would) (?:you|u|they|someone|it) (?:\w+ ){0,2}"
     r"(?:cancel|refund|replac)\w*|who (?:cancell?ed|refunded)|"
     r"you (?:have |just |already )?(?:cancell?ed|refunded|replaced)\b|"
+    r"\b(?:was|has|is|were|have) (?:it|this|that|my order|the order|they|these|those) "
+    r"(?:been |already |just )?(?:cancell?ed|refunded|replaced)\b|"
     r"never ?mind|nevermind|forget it|scratch that|"
     r"(?:it'?s|it is|all) (?:fine|ok|okay|good|sorted) now|(?:it )?works now|"
     r"(?:sorted|figured) it out|resolved itself|no longer (?:need|want) (?:a|the|to))")
@@ -186,7 +189,10 @@ TOO_LATE_QUESTION = re.compile(r"(?i)\btoo late\b|\b(?:have|did) (?:i|we)(?: alr
                                r"miss(?:ed)?\b|\b(?:window|deadline|period) (?:closed|over|"
                                r"expired|passed)\b")
 # "is 30202 refundable", "still returnable?": asking about an action, not for it.
-ABLE = re.compile(r"(?i)\b(?:refundable|returnable|cancell?able|replaceable|eligible)\b")
+ABLE = re.compile(r"(?i)\b(?:refundable|returnable|cancell?able|replaceable|eligible|"
+                  r"is (?:that|it|this) (?:even )?(?:possible|doable|allowed|an option)|"
+                  r"(?:would|will) (?:that|it|this) be (?:possible|allowed|ok|okay)|"
+                  r"can (?:that|it|this) (?:still )?be done)\b")
 # "help", "help me", "I need help": what the assistant can do, not a courtesy.
 HELP_ONLY = re.compile(r"(?i)^\s*(?:pls |please )?(?:help|help me|i need help|need help|can you "
                        r"help(?: me)?|support)[.!?]*\s*$")
@@ -458,6 +464,13 @@ def refine(text: str, probs: dict[str, float]) -> Understanding:
         # "the kettle you replaced broke too, I want my money back": the complaint is about
         # another action; this one is asked for.
         complaint = None
+    others = [i for i, w in ACTION_WORDS.items() if i != intent and asks_for(w, text)]
+    if (words is not None and words.search(text) and not asks_for(words, text)
+            and len(others) == 1 and not complaint):
+        # "I DON'T want a refund, I want a new vase": the other action is the request.
+        intent, confidence = others[0], max(probs.get(others[0], 0), 0.75)
+        signals.append("the other action asked for")
+        words = None
     if words is not None and (complaint
                               or (words.search(text) and not asks_for(words, text))):
         if STATUS_WORDS.search(text):
