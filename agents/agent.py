@@ -90,6 +90,9 @@ NAMED_INTENT = ((r"refund|return|money", "refund"), (r"cancel", "cancel"),
 POLICY_FILES = ((r"refund|return", "refund_policy.md"), (r"cancel", "cancellation_policy.md"),
                 (r"replace|exchange", "replacement_policy.md"), (r"shipping|delivery",
                                                                   "shipping_policy.md"))
+PAID_QUESTION = re.compile(r"(?i)\bhow much (?:did|do|have) (?:i|we) (?:pay|paid|spend|spent)|"
+                           r"\bhow much (?:was|is|did) (?:it|that|this|the \w+|my \w+)(?: cost)?\b|"
+                           r"\bwhat did (?:i|we) pay\b")
 # Internal keys of a proposal outcome that the response carries elsewhere (`proposal`).
 HIDDEN_RESULT_KEYS = ("proposal", "proposal_event")
 
@@ -414,6 +417,10 @@ class SupportAgent(OfferTurns, MessageTurns, SimpleAnswers):
         text = outcome.extra.get("prefix", "") + text
         if outcome.extra.get("suffix"):
             text += " " + outcome.extra["suffix"]
+        if (outcome.action == "get_order_status" and result.status == "success"
+                and PAID_QUESTION.search(u.text) and result.details.get("order")):
+            # "how much did I pay for the smartphone and when did it arrive?"
+            text += f" You paid {result.details['order']['total_display']} for it."
         if "names only an item" in u.signals and outcome.action == "get_order_status" \
                 and result.status == "success":
             text += " " + _what_next(result.details.get("order", {}).get("status"))
