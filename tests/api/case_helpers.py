@@ -10,7 +10,7 @@ from api.main import create_app
 from audit.audit_log import AuditLog
 from db.engine import transaction
 from db.fixture_schema import parse_fixture
-from db.models import OutboxMail
+from db.models import OutboxMail, Refund
 from db.seed import load_fixture
 from tests.api.conftest import KEY, resolve
 from tests.conftest import iso, order, users
@@ -108,3 +108,10 @@ def audit_count(path) -> int:
 def outbox(factory) -> list[OutboxMail]:
     with transaction(factory) as s:
         return list(s.scalars(select(OutboxMail).order_by(OutboxMail.id)))
+
+
+def refund_cents(factory, order_id: str) -> list[int]:
+    """The amounts (cents) refunded for an order, oldest first."""
+    with transaction(factory) as s:
+        return list(s.scalars(select(Refund.amount_cents).where(Refund.order_id == order_id)
+                              .order_by(Refund.id)))

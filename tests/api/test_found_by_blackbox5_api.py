@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from api.services import staff_messages
 from db.engine import transaction
-from db.models import Conversation, EscalationCase, Message, Proposal, Refund, Ticket
+from db.models import Conversation, EscalationCase, Message, Proposal, Ticket
 from tests.api import case_helpers
 from tests.api.case_helpers import (
     SAM,
@@ -22,15 +22,11 @@ from tests.api.case_helpers import (
     high_value_case,
     ok,
     outbox,
+    refund_cents,
 )
 from tests.api.conftest import KEY, resolve
 
 api, staff_db = case_helpers.api, case_helpers.staff_db  # fixtures
-
-
-def _refunds(factory, order_id: str) -> list[int]:
-    with transaction(factory) as s:
-        return list(s.scalars(select(Refund.amount_cents).where(Refund.order_id == order_id)))
 
 
 def _drop_conversation_behind_the_apis_back(factory, conversation_id: str) -> None:
@@ -76,7 +72,7 @@ def test_approving_after_the_conversation_is_gone_records_the_result_and_tells_t
     _drop_conversation_behind_the_apis_back(staff_db.session_factory, done["conversation_id"])
     view = ok(act(api, case["id"], "decision", decision="approve", reason="checks out"))
     assert view["decision"] == "approved" and view["decision_result"]["status"] == "success"
-    assert _refunds(staff_db.session_factory, "1044") == [64900]
+    assert refund_cents(staff_db.session_factory, "1044") == [64900]
     assert [m.kind for m in outbox(staff_db.session_factory)] == ["decision"]
 
 
@@ -91,12 +87,12 @@ def test_an_approval_that_cannot_tell_the_customer_moves_no_money(api, staff_db,
     monkeypatch.setattr(staff_messages, "tell", broken)
     response = act(api, case["id"], "decision", decision="approve", reason="ok")
     assert error_code(response, 503) == "unavailable"
-    assert _refunds(staff_db.session_factory, "1044") == []
+    assert refund_cents(staff_db.session_factory, "1044") == []
     assert cases(api, staff_id=SAM)[0]["decision"] is None
     monkeypatch.setattr(staff_messages, "tell", real_tell)
     view = ok(act(api, case["id"], "decision", decision="approve", reason="ok"))
     assert view["decision_result"]["status"] == "success"
-    assert _refunds(staff_db.session_factory, "1044") == [64900]
+    assert refund_cents(staff_db.session_factory, "1044") == [64900]
     assert [m.kind for m in outbox(staff_db.session_factory)] == ["decision"]
 
 
