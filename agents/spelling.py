@@ -74,7 +74,7 @@ def _fix(word: str, vocabulary: tuple[str, ...]) -> str:
     if STRETCHED.search(low) and not (word.isupper() and len(word) <= 5):  # not "BBB"
         # "chargerrrr", "pleaseeeee", "helpppp": the word drawn out, if one is meant
         for n in (2, 1):
-            squeezed = STRETCHED.sub(lambda m: m.group(1) * n, low)
+            squeezed = STRETCHED.sub(lambda m, n=n: m.group(1) * n, low)
             if (squeezed in REAL or squeezed in vocabulary or squeezed in SHORTHAND
                     or squeezed in english_words()):
                 return SHORTHAND.get(squeezed, squeezed)

@@ -10,7 +10,12 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.frontend.conftest import (
-    ANA_CASE, ANA_QUEUED, ANA_TICKET, BEN_CASE, OLD_CASE, text_of,
+    ANA_CASE,
+    ANA_QUEUED,
+    ANA_TICKET,
+    BEN_CASE,
+    OLD_CASE,
+    text_of,
 )
 
 PAGES = {
