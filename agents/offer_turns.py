@@ -60,6 +60,7 @@ ADDING = re.compile(r"(?i)\b(?:too|as well|also)\b|\bsame (?:for|with|goes for)\
 
 
 def _fitting(snapshot: dict, orders: list) -> list:
+    """The orders the offered action could apply to (not refunded, replaced or a replacement)."""
     fits = {"issue_refund": ("delivered",), "create_replacement": ("delivered",),
             "cancel_order": ("pending", "processing")}.get(snapshot["action"], ())
     return [o for o in orders if o.status in fits and o.refund is None and not o.replaced
@@ -80,10 +81,7 @@ def _by_price(text: str, snapshot: dict, orders: list) -> str | None:
 
 def _the_other_fitting(snapshot: dict, orders: list) -> str | None:
     """The one other order the offered action could apply to, if there is exactly one."""
-    fits = {"issue_refund": ("delivered",), "create_replacement": ("delivered",),
-            "cancel_order": ("pending", "processing")}.get(snapshot["action"], ())
-    others = [o.id for o in orders if o.status in fits and o.id != snapshot["order_id"]
-              and o.refund is None and not o.replaced and not o.replacement_for]
+    others = [o.id for o in _fitting(snapshot, orders) if o.id != snapshot["order_id"]]
     return others[0] if len(others) == 1 else None
 
 
